@@ -1,0 +1,96 @@
+/* jobfuse/combine.h — the combination method of DESIGN.md.
+ *
+ *   jf_combine_params p = jf_combine_default_params();
+ *   p.degree_threshold = 2;
+ *   p.devices = devs;                           // capacities: smallest device
+ *   jf_combine_stats stats;
+ *   jf_plan *plan = NULL;
+ *   jf_status st = jf_combine(job, &p, &plan, &stats);
+ *   if (st == JF_ECAPACITY) puts(jf_job_errmsg(job)); // names task and resource
+ *
+ * Steps: (1) distinct in/out degree of every task; (2) first group: degree
+ * below the threshold K by degree_mode; (3) second group: demand at or below
+ * the demand threshold of every thresholded resource; (4) groups are grown
+ * along dependencies while their combined demand fits the capacity, they
+ * stay under max_members and the combined graph stays acyclic; (5) each
+ * group becomes a target whose members run in topological order; (6) the
+ * target graph has an edge wherever an original edge crosses targets, bytes
+ * added; (7) growth goes on until no neighbouring pair could merge.
+ */
+#ifndef JOBFUSE_COMBINE_H
+#define JOBFUSE_COMBINE_H
+
+#include "plan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { JF_DEGREE_BOTH, JF_DEGREE_IN, JF_DEGREE_OUT, JF_DEGREE_SUM } jf_degree_mode;
+
+#define JF_MAX_LIMITS 16
+
+/* A per-resource value from the command line: "memory=4MiB" or "memory=50%". */
+typedef struct {
+    char resource[32];
+    double value;
+    int percent; /* value is a percentage of the capacity */
+} jf_limit;
+
+/* Why a merge was refused, for statistics and --explain. */
+#define JF_REFUSAL_MAP(X)                                                   \
+    X(NONE, "none", "no neighbour left to merge with")                     \
+    X(DEGREE, "degree", "degree at or above the threshold")                \
+    X(DEMAND, "demand", "demand above the demand threshold")               \
+    X(CAPACITY, "capacity", "the combined demand would exceed the capacity") \
+    X(MEMBERS, "max_members", "the target reached --max-members")          \
+    X(CYCLE, "cycle", "merging would make a cycle")
+
+typedef enum {
+#define JF__REFUSAL_ENUM(name, key, text) JF_REFUSED_##name,
+    JF_REFUSAL_MAP(JF__REFUSAL_ENUM)
+#undef JF__REFUSAL_ENUM
+    JF_REFUSED_COUNT
+} jf_refusal;
+
+const char *jf_refusal_key(jf_refusal r);  /* "capacity" */
+const char *jf_refusal_text(jf_refusal r); /* a sentence for --explain */
+
+typedef struct {
+    uint32_t degree_threshold;   /* K, default 2 */
+    jf_degree_mode degree_mode;  /* default JF_DEGREE_BOTH */
+    const jf_devices *devices;   /* capacities; NULL: only explicit ones */
+    jf_limit capacity[JF_MAX_LIMITS];         /* overrides --capacity */
+    int n_capacity;
+    jf_limit demand_threshold[JF_MAX_LIMITS]; /* --demand-threshold */
+    int n_demand_threshold;
+    double default_threshold_percent;         /* 50 */
+    uint32_t max_members;        /* 0: unlimited */
+    int explain;                 /* keep per-target notes */
+} jf_combine_params;
+
+typedef struct {
+    uint64_t refused[JF_REFUSED_COUNT]; /* merges refused, by reason */
+    uint32_t first_group;    /* tasks in the first group of candidates */
+    uint32_t second_group;   /* tasks in the second group */
+    uint32_t largest_target; /* most members in one target */
+    uint32_t merges;         /* merges done */
+    uint32_t passes;         /* passes until the fixpoint */
+} jf_combine_stats;
+
+jf_combine_params jf_combine_default_params(void);
+
+/* Combine the validated job. *out owns the new plan; the job must outlive
+ * it. stats may be NULL. JF_ECAPACITY (message on the job: task and
+ * resource) when a task's own demand exceeds every device; JF_EINVAL for a
+ * bad parameter (message on the job); JF_ENOMEM. */
+jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out,
+                     jf_combine_stats *stats);
+
+/* Parse "RES=VALUE" or "RES=N%" into a limit; 0 on success. */
+int jf_limit_parse(const char *text, jf_limit *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

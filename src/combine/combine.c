@@ -1,0 +1,206 @@
+/* The combination method (DESIGN.md, "The method"). Groups grow by merging
+ * along dependencies in topological order; union-find keeps the groups,
+ * a topological position per group keeps the cycle test local. */
+#include <math.h>
+
+#include "combine/combine_impl.h"
+
+jf_combine_params jf_combine_default_params(void)
+{
+    jf_combine_params p;
+    memset(&p, 0, sizeof p);
+    p.degree_threshold = 2;
+    p.degree_mode = JF_DEGREE_BOTH;
+    p.default_threshold_percent = 50.0;
+    return p;
+}
+
+const char *jf_refusal_key(jf_refusal r)
+{
+    static const char *const key[] = {
+#define JF__REFUSAL_KEY(name, k, text) k,
+        JF_REFUSAL_MAP(JF__REFUSAL_KEY)
+#undef JF__REFUSAL_KEY
+    };
+    return (unsigned)r < JF_REFUSED_COUNT ? key[r] : "?";
+}
+
+const char *jf_refusal_text(jf_refusal r)
+{
+    static const char *const text[] = {
+#define JF__REFUSAL_TEXT(name, k, t) t,
+        JF_REFUSAL_MAP(JF__REFUSAL_TEXT)
+#undef JF__REFUSAL_TEXT
+    };
+    return (unsigned)r < JF_REFUSED_COUNT ? text[r] : "?";
+}
+
+/* ---- union-find ---- */
+
+uint32_t jf__cb_find(jf__combiner *c, uint32_t t)
+{
+    uint32_t *parent = c->parent;
+    while (parent[t] != t) {
+        parent[t] = parent[parent[t]];
+        t = parent[t];
+    }
+    return t;
+}
+
+/* ---- limits ---- */
+
+static double combine_value(jf_rule rule, double a, double b)
+{
+    return rule == JF_RULE_MAX ? JF__MAX(a, b) : a + b;
+}
+
+static jf_refusal check_limits(const jf__combiner *c, uint32_t a, uint32_t b)
+{
+    if (c->max_members && c->size[a] + c->size[b] > c->max_members)
+        return JF_REFUSED_MEMBERS;
+    const double *da = c->demand + (size_t)a * c->n_res, *db = c->demand + (size_t)b * c->n_res;
+    for (int r = 0; r < c->n_res; r++)
+        if (combine_value(c->job->res_rule[r], da[r], db[r]) > c->cap[r])
+            return JF_REFUSED_CAPACITY;
+    return JF_REFUSED_NONE;
+}
+
+/* ---- merging ---- */
+
+static void merge_groups(jf__combiner *c, uint32_t a, uint32_t b, uint32_t ord, uint32_t edges_ab)
+{
+    uint32_t root = c->size[a] >= c->size[b] ? a : b, other = root == a ? b : a;
+    double *dr = c->demand + (size_t)root * c->n_res, *dother = c->demand + (size_t)other * c->n_res;
+    for (int r = 0; r < c->n_res; r++)
+        dr[r] = combine_value(c->job->res_rule[r], dr[r], dother[r]);
+    uint32_t head_a = c->head[a], tail_a = c->tail[a], head_b = c->head[b], tail_b = c->tail[b];
+    c->next[tail_a] = head_b; /* a's members run before b's */
+    c->head[root] = head_a;
+    c->tail[root] = tail_b;
+    c->ext_out[root] = c->ext_out[a] + c->ext_out[b] - edges_ab;
+    c->ext_in[root] = c->ext_in[a] + c->ext_in[b] - edges_ab;
+    c->size[root] = c->size[a] + c->size[b];
+    c->ord[root] = ord;
+    c->parent[other] = root;
+    c->merges++;
+}
+
+/* Try to merge the groups of an edge u -> v; returns why not, or NONE. */
+static jf_refusal try_merge(jf__combiner *c, uint32_t u, uint32_t v)
+{
+    uint32_t a = jf__cb_find(c, u), b = jf__cb_find(c, v);
+    if (a == b)
+        return JF_REFUSED_NONE;
+    jf_refusal why = check_limits(c, a, b);
+    if (why != JF_REFUSED_NONE)
+        return why;
+    uint32_t ord, edges_ab;
+    if (!jf__cb_acyclic(c, a, b, &ord, &edges_ab))
+        return JF_REFUSED_CYCLE;
+    merge_groups(c, a, b, ord, edges_ab);
+    return JF_REFUSED_NONE;
+}
+
+static void note_refusal(jf__combiner *c, uint32_t u, uint32_t v, jf_refusal why)
+{
+    c->refused[why]++;
+    if (c->reason) {
+        c->reason[jf__cb_find(c, u)] = (uint8_t)why;
+        c->reason[jf__cb_find(c, v)] = (uint8_t)why;
+    }
+}
+
+static jf_refusal candidate_refusal(const jf__combiner *c, uint32_t u, uint32_t v)
+{
+    if (c->group[u] == JF__NOT_FIRST || c->group[v] == JF__NOT_FIRST)
+        return JF_REFUSED_DEGREE;
+    return JF_REFUSED_DEMAND;
+}
+
+/* One sweep over all edges in topological order. Refusals are counted
+ * afresh each pass, so the last pass (no merge) leaves the counts at the
+ * fixpoint. */
+static uint32_t sweep(jf__combiner *c)
+{
+    const jf_job *job = c->job;
+    uint32_t before = c->merges;
+    memset(c->refused, 0, sizeof c->refused);
+    for (uint32_t i = 0; i < job->n_tasks; i++) {
+        uint32_t u = job->topo[i];
+        for (uint64_t e = job->out_off[u]; e < job->out_off[u + 1]; e++) {
+            uint32_t v = job->out_task[e];
+            jf_refusal why = c->group[u] == JF__SECOND && c->group[v] == JF__SECOND
+                                 ? try_merge(c, u, v)
+                                 : candidate_refusal(c, u, v);
+            if (why != JF_REFUSED_NONE)
+                note_refusal(c, u, v, why);
+        }
+    }
+    return c->merges - before;
+}
+
+static jf_status make_plan(jf__combiner *c, jf_plan **out)
+{
+    uint32_t n = c->job->n_tasks;
+    for (uint32_t t = 0; t < n; t++)
+        c->next[t] = jf__cb_find(c, t); /* reuse as the group label */
+    return jf_plan_from_groups(c->job, c->next, out);
+}
+
+static void fill_stats(const jf__combiner *c, const jf_plan *plan, jf_combine_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    memcpy(stats->refused, c->refused, sizeof stats->refused);
+    for (uint32_t t = 0; t < c->job->n_tasks; t++) {
+        stats->first_group += c->group[t] != JF__NOT_FIRST;
+        stats->second_group += c->group[t] == JF__SECOND;
+    }
+    for (uint32_t g = 0; g < jf_plan_target_count(plan); g++) {
+        const uint32_t *m;
+        stats->largest_target = JF__MAX(stats->largest_target, jf_plan_target_members(plan, g, &m));
+    }
+    stats->merges = c->merges;
+    stats->passes = c->passes;
+}
+
+static jf_status add_notes(const jf__combiner *c, jf_plan *plan)
+{
+    for (uint32_t g = 0; g < jf_plan_target_count(plan); g++) {
+        const uint32_t *m;
+        jf_plan_target_members(plan, g, &m);
+        jf_refusal why = (jf_refusal)c->reason[jf__cb_find((jf__combiner *)c, m[0])];
+        char note[160];
+        jf__fmt(note, sizeof note, "%s: %s", jf_refusal_key(why), jf_refusal_text(why));
+        if (jf_plan_set_note(plan, g, note) != JF_OK)
+            return JF_ENOMEM;
+    }
+    return JF_OK;
+}
+
+jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out,
+                     jf_combine_stats *stats)
+{
+    *out = NULL;
+    if (!job->validated)
+        return jf__job_fail(job, JF_EINVAL, "the job must be validated before combining");
+    jf__combiner c;
+    jf_status st = jf__cb_init(&c, job, params);
+    if (st == JF_OK) {
+        do
+            c.passes++;
+        while (sweep(&c) > 0);
+        st = make_plan(&c, out);
+        if (st != JF_OK)
+            jf__job_fail(job, st, "combining: %s", jf_status_str(st));
+    }
+    if (st == JF_OK && params->explain && add_notes(&c, *out) != JF_OK)
+        st = jf__job_fail(job, JF_ENOMEM, "out of memory");
+    if (st == JF_OK && stats)
+        fill_stats(&c, *out, stats);
+    if (st != JF_OK) {
+        jf_plan_destroy(*out);
+        *out = NULL;
+    }
+    jf__cb_free(&c);
+    return st;
+}

@@ -1,0 +1,43 @@
+/* The combiner's state, shared by the files of the combine stage. */
+#ifndef JF_COMBINE_IMPL_H
+#define JF_COMBINE_IMPL_H
+
+#include "core/job_impl.h"
+#include "jobfuse/combine.h"
+
+enum { JF__NOT_FIRST = 0, JF__FIRST_ONLY = 1, JF__SECOND = 2 };
+
+typedef struct {
+    const jf_job *job;
+    int n_res;
+    double *cap;       /* per resource, INFINITY when not limited */
+    double *threshold; /* per resource, INFINITY when not thresholded */
+    uint32_t max_members;
+    uint8_t *group;    /* JF__NOT_FIRST, JF__FIRST_ONLY or JF__SECOND per task */
+    uint8_t *reason;   /* last refusal per group root (explain only) */
+
+    /* per task; meaningful at group roots */
+    uint32_t *parent, *size, *head, *tail, *next, *ord;
+    uint32_t *ext_out, *ext_in; /* original edges leaving / entering the group */
+    double *demand;             /* n_tasks x n_res */
+
+    /* the bounded search */
+    uint32_t *mark, stamp;
+    uint32_t *stack, *found_fwd, *found_bwd, *slots;
+    uint64_t *keys;
+    uint32_t n_fwd, n_bwd;
+
+    uint64_t refused[JF_REFUSED_COUNT];
+    uint32_t merges, passes;
+} jf__combiner;
+
+JF__HIDDEN jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p);
+JF__HIDDEN void jf__cb_free(jf__combiner *c);
+JF__HIDDEN uint32_t jf__cb_find(jf__combiner *c, uint32_t task);
+/* 1 when merging groups a -> b keeps the group graph acyclic; then *ord is
+ * the merged group's topological position (other groups may be moved) and
+ * *edges_ab the number of original edges from a to b. */
+JF__HIDDEN int jf__cb_acyclic(jf__combiner *c, uint32_t a, uint32_t b, uint32_t *ord,
+                              uint32_t *edges_ab);
+
+#endif

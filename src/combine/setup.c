@@ -1,0 +1,209 @@
+/* Setting up the combiner: capacities and thresholds per resource, the
+ * capacity check of single tasks, and the two groups of candidates. */
+#include <ctype.h>
+#include <math.h>
+
+#include "combine/combine_impl.h"
+
+static const jf_limit *find_limit(const jf_limit *limits, int n, const char *resource)
+{
+    for (int i = n - 1; i >= 0; i--) /* the last one given wins */
+        if (strcmp(limits[i].resource, resource) == 0)
+            return &limits[i];
+    return NULL;
+}
+
+static jf_status check_limit_names(jf_job *job, const jf_limit *limits, int n, const char *opt)
+{
+    for (int i = 0; i < n; i++)
+        if (jf_job_resource_find(job, limits[i].resource) < 0)
+            return jf__job_fail(job, JF_EINVAL, "%s %s: the job has no resource \"%s\"", opt,
+                                limits[i].resource, limits[i].resource);
+    return JF_OK;
+}
+
+static double device_capacity(const jf_combine_params *p, const char *res, int largest)
+{
+    if (!p->devices)
+        return INFINITY;
+    return largest ? jf_devices_capacity_max(p->devices, res)
+                   : jf_devices_capacity_min(p->devices, res);
+}
+
+/* Capacity, largest capacity and demand threshold of resource r. */
+static jf_status resource_limits(jf__combiner *c, jf_job *job, const jf_combine_params *p, int r,
+                                 double *largest)
+{
+    const char *name = job->res_name[r];
+    const jf_limit *cap = find_limit(p->capacity, p->n_capacity, name);
+    if (cap && cap->percent)
+        return jf__job_fail(job, JF_EINVAL, "--capacity %s: a capacity cannot be a percentage",
+                            name);
+    c->cap[r] = cap ? cap->value : device_capacity(p, name, 0);
+    *largest = cap ? cap->value : device_capacity(p, name, 1);
+    const jf_limit *thr = find_limit(p->demand_threshold, p->n_demand_threshold, name);
+    if (thr && thr->percent && !isfinite(c->cap[r]))
+        return jf__job_fail(job, JF_EINVAL,
+                            "--demand-threshold %s=%g%%: no device limits \"%s\", so a "
+                            "percentage has no base; give --capacity %s=VALUE",
+                            name, thr->value, name, name);
+    if (thr)
+        c->threshold[r] = thr->percent ? thr->value / 100.0 * c->cap[r] : thr->value;
+    else
+        c->threshold[r] = isfinite(c->cap[r]) ? p->default_threshold_percent / 100.0 * c->cap[r]
+                                              : INFINITY;
+    return JF_OK;
+}
+
+static jf_status check_task_fits(jf_job *job, int r, double largest)
+{
+    for (uint32_t t = 0; t < job->n_tasks; t++)
+        if (job->demand[r][t] > largest)
+            return jf__job_fail(job, JF_ECAPACITY,
+                                "task \"%s\": demand %s=%.17g exceeds the capacity of every "
+                                "device (largest %.17g)",
+                                job->ids[t], job->res_name[r], job->demand[r][t], largest);
+    return JF_OK;
+}
+
+static jf_status setup_limits(jf__combiner *c, jf_job *job, const jf_combine_params *p)
+{
+    jf_status st = check_limit_names(job, p->capacity, p->n_capacity, "--capacity");
+    if (st == JF_OK)
+        st = check_limit_names(job, p->demand_threshold, p->n_demand_threshold,
+                               "--demand-threshold");
+    for (int r = 0; r < c->n_res && st == JF_OK; r++) {
+        double largest = INFINITY;
+        st = resource_limits(c, job, p, r, &largest);
+        if (st == JF_OK)
+            st = check_task_fits(job, r, largest);
+    }
+    return st;
+}
+
+static int below_degree(const jf_combine_params *p, uint64_t in, uint64_t out)
+{
+    uint64_t k = p->degree_threshold;
+    switch (p->degree_mode) {
+    case JF_DEGREE_IN: return in < k;
+    case JF_DEGREE_OUT: return out < k;
+    case JF_DEGREE_SUM: return in + out < k;
+    default: return in < k && out < k;
+    }
+}
+
+static int below_threshold(const jf__combiner *c, uint32_t t)
+{
+    for (int r = 0; r < c->n_res; r++)
+        if (c->job->demand[r][t] > c->threshold[r])
+            return 0;
+    return 1;
+}
+
+static void classify_tasks(jf__combiner *c, const jf_combine_params *p)
+{
+    const jf_job *job = c->job;
+    for (uint32_t t = 0; t < job->n_tasks; t++) {
+        uint64_t in = job->in_off[t + 1] - job->in_off[t];
+        uint64_t out = job->out_off[t + 1] - job->out_off[t];
+        if (!below_degree(p, in, out))
+            c->group[t] = JF__NOT_FIRST;
+        else
+            c->group[t] = below_threshold(c, t) ? JF__SECOND : JF__FIRST_ONLY;
+        if (c->reason)
+            c->reason[t] = c->group[t] == JF__NOT_FIRST    ? JF_REFUSED_DEGREE
+                           : c->group[t] == JF__FIRST_ONLY ? JF_REFUSED_DEMAND
+                                                           : JF_REFUSED_NONE;
+    }
+}
+
+static jf_status alloc_state(jf__combiner *c, int explain)
+{
+    size_t n = (size_t)c->job->n_tasks + 1;
+    c->group = jf__malloc(n);
+    c->reason = explain ? jf__malloc(n) : NULL;
+    c->parent = jf__malloc(n * sizeof(uint32_t));
+    c->size = jf__malloc(n * sizeof(uint32_t));
+    c->head = jf__malloc(n * sizeof(uint32_t));
+    c->tail = jf__malloc(n * sizeof(uint32_t));
+    c->next = jf__malloc(n * sizeof(uint32_t));
+    c->ord = jf__malloc(n * sizeof(uint32_t));
+    c->ext_out = jf__malloc(n * sizeof(uint32_t));
+    c->ext_in = jf__malloc(n * sizeof(uint32_t));
+    c->demand = jf__malloc(n * (size_t)(c->n_res ? c->n_res : 1) * sizeof(double));
+    if (!c->group || (explain && !c->reason) || !c->parent || !c->size || !c->head ||
+        !c->tail || !c->next || !c->ord || !c->ext_out || !c->ext_in || !c->demand)
+        return JF_ENOMEM;
+    return JF_OK;
+}
+
+static void init_groups(jf__combiner *c)
+{
+    const jf_job *job = c->job;
+    for (uint32_t t = 0; t < job->n_tasks; t++) {
+        c->parent[t] = c->head[t] = c->tail[t] = t;
+        c->size[t] = 1;
+        c->next[t] = UINT32_MAX;
+        c->ext_out[t] = (uint32_t)(job->out_off[t + 1] - job->out_off[t]);
+        c->ext_in[t] = (uint32_t)(job->in_off[t + 1] - job->in_off[t]);
+        for (int r = 0; r < c->n_res; r++)
+            c->demand[(size_t)t * c->n_res + r] = job->demand[r][t];
+    }
+    for (uint32_t i = 0; i < job->n_tasks; i++)
+        c->ord[job->topo[i]] = i;
+}
+
+jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p)
+{
+    memset(c, 0, sizeof *c);
+    c->job = job;
+    c->n_res = job->n_res;
+    c->max_members = p->max_members;
+    if (p->degree_threshold < 1)
+        return jf__job_fail(job, JF_EINVAL, "--degree-threshold must be at least 1");
+    c->cap = jf__malloc((size_t)(c->n_res + 1) * sizeof(double));
+    c->threshold = jf__malloc((size_t)(c->n_res + 1) * sizeof(double));
+    if (!c->cap || !c->threshold)
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    jf_status st = setup_limits(c, job, p);
+    if (st != JF_OK)
+        return st;
+    if (alloc_state(c, p->explain) != JF_OK)
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    classify_tasks(c, p);
+    init_groups(c);
+    return JF_OK;
+}
+
+void jf__cb_free(jf__combiner *c)
+{
+    void *blocks[] = {c->cap,  c->threshold, c->group,   c->reason,    c->parent,
+                      c->size, c->head,      c->tail,    c->next,      c->ord,
+                      c->ext_out, c->ext_in, c->demand,  c->mark,      c->stack,
+                      c->found_fwd, c->found_bwd, c->slots, c->keys};
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
+        jf__free(blocks[i]);
+    memset(c, 0, sizeof *c);
+}
+
+int jf_limit_parse(const char *text, jf_limit *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *eq = strchr(text, '=');
+    size_t n = eq ? (size_t)(eq - text) : 0;
+    if (!eq || n == 0 || n >= sizeof out->resource || eq[1] == '\0')
+        return -1;
+    memcpy(out->resource, text, n);
+    for (size_t i = 0; i < n; i++) /* names go into JSON and messages as they are */
+        if (!(isalnum((unsigned char)text[i]) || strchr("_.-", text[i])))
+            return -1;
+    const char *value = eq + 1;
+    size_t len = strlen(value);
+    if (value[len - 1] == '%') {
+        char *end;
+        out->value = strtod(value, &end);
+        out->percent = 1;
+        return end == value + len - 1 && isfinite(out->value) && out->value >= 0 ? 0 : -1;
+    }
+    return jf_parse_quantity(value, &out->value) == 0 && out->value >= 0 ? 0 : -1;
+}

@@ -1,0 +1,338 @@
+/* Building a job: tasks, ids, resources, demands and dependencies. */
+#include <math.h>
+
+#include "core/job_impl.h"
+
+jf_status jf__job_fail(jf_job *job, jf_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(job->errmsg, sizeof job->errmsg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+static const char *id_of(const void *ctx, uint32_t task)
+{
+    return ((const jf_job *)ctx)->ids[task];
+}
+
+jf_status jf_job_create(const char *name, jf_job **out)
+{
+    *out = NULL;
+    jf_job *job = jf__calloc(1, sizeof *job);
+    if (!job)
+        return JF_ENOMEM;
+    job->name = jf__strdup(name ? name : "job");
+    if (!job->name || jf_job_declare_resource(job, "memory", JF_RULE_SUM) < 0 ||
+        jf_job_declare_resource(job, "time", JF_RULE_SUM) < 0 ||
+        jf_job_declare_resource(job, "flops", JF_RULE_SUM) < 0 ||
+        jf_job_declare_resource(job, "threads", JF_RULE_MAX) < 0) {
+        jf_job_destroy(job);
+        return JF_ENOMEM;
+    }
+    *out = job;
+    return JF_OK;
+}
+
+void jf_job_destroy(jf_job *job)
+{
+    if (!job)
+        return;
+    for (int r = 0; r < job->n_res; r++)
+        jf__free(job->demand[r]);
+    jf__free(job->demand);
+    jf__free(job->res_name);
+    jf__free(job->res_rule);
+    jf__free(job->ids);
+    jf__free(job->work);
+    jf__free(job->op);
+    jf__free(job->fn);
+    jf__free(job->arg);
+    jf__strmap_free(&job->id_map);
+    jf__free(job->dep_before);
+    jf__free(job->dep_after);
+    jf__free(job->dep_bytes);
+    jf__free(job->out_off);
+    jf__free(job->in_off);
+    jf__free(job->out_task);
+    jf__free(job->in_task);
+    jf__free(job->out_bytes);
+    jf__free(job->in_bytes);
+    jf__free(job->topo);
+    jf__arena_free(&job->arena);
+    jf__free(job->name);
+    jf__free(job);
+}
+
+const char *jf_job_errmsg(const jf_job *job) { return job ? job->errmsg : "out of memory"; }
+const char *jf_job_name(const jf_job *job) { return job->name; }
+
+/* ---- resources ---- */
+
+int jf_job_resource_find(const jf_job *job, const char *name)
+{
+    for (int r = 0; r < job->n_res; r++)
+        if (strcmp(job->res_name[r], name) == 0)
+            return r;
+    return -1;
+}
+
+static int add_resource(jf_job *job, const char *name, jf_rule rule)
+{
+    size_t need = (size_t)job->n_res + 1, cap = job->res_cap;
+    if (jf__grow((void **)&job->res_name, &cap, need, sizeof *job->res_name) != 0)
+        return -1;
+    cap = job->res_cap;
+    if (jf__grow((void **)&job->res_rule, &cap, need, sizeof *job->res_rule) != 0)
+        return -1;
+    cap = job->res_cap;
+    if (jf__grow((void **)&job->demand, &cap, need, sizeof *job->demand) != 0)
+        return -1;
+    job->res_cap = cap;
+    const char *copy = jf__arena_strdup(&job->arena, name);
+    double *column = jf__calloc(job->task_cap ? job->task_cap : 1, sizeof *column);
+    if (!copy || !column) {
+        jf__free(column);
+        return -1;
+    }
+    int r = job->n_res++;
+    job->res_name[r] = copy;
+    job->res_rule[r] = rule;
+    job->demand[r] = column;
+    return r;
+}
+
+int jf_job_declare_resource(jf_job *job, const char *name, jf_rule rule)
+{
+    int r = jf_job_resource_find(job, name);
+    if (r >= 0) {
+        job->res_rule[r] = rule;
+        return r;
+    }
+    return add_resource(job, name, rule);
+}
+
+int jf_job_resource(jf_job *job, const char *name)
+{
+    int r = jf_job_resource_find(job, name);
+    return r >= 0 ? r : add_resource(job, name, JF_RULE_SUM);
+}
+
+int jf_job_resource_count(const jf_job *job) { return job->n_res; }
+const char *jf_job_resource_name(const jf_job *job, int r) { return job->res_name[r]; }
+jf_rule jf_job_resource_rule(const jf_job *job, int r) { return job->res_rule[r]; }
+
+/* ---- tasks ---- */
+
+static int grow_array(void **p, size_t old_cap, size_t new_cap, size_t elem)
+{
+    if (!*p && old_cap)
+        return 0; /* lazily allocated array not in use */
+    void *q = jf__realloc(*p, new_cap * elem);
+    if (!q)
+        return -1;
+    memset((char *)q + old_cap * elem, 0, (new_cap - old_cap) * elem);
+    *p = q;
+    return 0;
+}
+
+static int grow_tasks(jf_job *job)
+{
+    size_t old = job->task_cap, cap = old ? old * 2 : 64;
+    for (int r = 0; r < job->n_res; r++)
+        if (grow_array((void **)&job->demand[r], old, cap, sizeof(double)) != 0)
+            return -1;
+    if (grow_array((void **)&job->ids, old, cap, sizeof *job->ids) != 0 ||
+        grow_array((void **)&job->work, old, cap, sizeof *job->work) != 0)
+        return -1;
+    if (job->op && grow_array((void **)&job->op, old, cap, sizeof *job->op) != 0)
+        return -1;
+    if (job->fn && (grow_array((void **)&job->fn, old, cap, sizeof *job->fn) != 0 ||
+                    grow_array((void **)&job->arg, old, cap, sizeof *job->arg) != 0))
+        return -1;
+    job->task_cap = cap;
+    return 0;
+}
+
+jf_status jf_job_add_task_id(jf_job *job, const char *id, uint32_t *out_task)
+{
+    if (job->validated)
+        return jf__job_fail(job, JF_EINVAL, "the job is validated: no more tasks");
+    uint32_t found;
+    if (jf__strmap_find(&job->id_map, id, id_of, job, &found))
+        return jf__job_fail(job, JF_EINVAL, "task \"%s\": duplicate id", id);
+    if (job->n_tasks == UINT32_MAX - 1)
+        return jf__job_fail(job, JF_EINVAL, "too many tasks");
+    if (job->n_tasks == job->task_cap && grow_tasks(job) != 0)
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    uint32_t t = job->n_tasks;
+    job->ids[t] = jf__arena_strdup(&job->arena, id);
+    if (!job->ids[t])
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    if (jf__strmap_insert(&job->id_map, t, id_of, job) != 0)
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    job->work[t] = (jf_work){JF_WORK_NOOP, 0};
+    job->n_tasks++;
+    if (out_task)
+        *out_task = t;
+    return JF_OK;
+}
+
+jf_status jf_job_add_task_anon(jf_job *job, uint32_t *out_task)
+{
+    char id[48];
+    uint32_t found;
+    jf__fmt(id, sizeof id, "t%u", job->n_tasks);
+    for (unsigned k = 1; jf__strmap_find(&job->id_map, id, id_of, job, &found); k++)
+        jf__fmt(id, sizeof id, "t%u_%u", job->n_tasks, k);
+    return jf_job_add_task_id(job, id, out_task);
+}
+
+jf_status jf_job_add_task(jf_job *job, jf_task_fn fn, void *arg, uint32_t *out_task)
+{
+    if (!job->fn) {
+        job->fn = jf__calloc(job->task_cap ? job->task_cap : 1, sizeof *job->fn);
+        job->arg = jf__calloc(job->task_cap ? job->task_cap : 1, sizeof *job->arg);
+        if (!job->fn || !job->arg) {
+            jf__free(job->fn);
+            jf__free(job->arg);
+            job->fn = NULL;
+            job->arg = NULL;
+            return jf__job_fail(job, JF_ENOMEM, "out of memory");
+        }
+    }
+    uint32_t t;
+    jf_status st = jf_job_add_task_anon(job, &t);
+    if (st != JF_OK)
+        return st;
+    job->fn[t] = fn;
+    job->arg[t] = arg;
+    if (out_task)
+        *out_task = t;
+    return JF_OK;
+}
+
+static jf_status check_task(jf_job *job, uint32_t task)
+{
+    if (task >= job->n_tasks)
+        return jf__job_fail(job, JF_EINVAL, "no task with index %u", task);
+    return JF_OK;
+}
+
+jf_status jf_job_set_demand(jf_job *job, uint32_t task, int resource, double value)
+{
+    if (check_task(job, task) != JF_OK)
+        return JF_EINVAL;
+    if (resource < 0 || resource >= job->n_res)
+        return jf__job_fail(job, JF_EINVAL, "no resource with index %d", resource);
+    if (!isfinite(value) || value < 0)
+        return jf__job_fail(job, JF_EINVAL,
+                            "task \"%s\": demand \"%s\" must be a finite number >= 0",
+                            job->ids[task], job->res_name[resource]);
+    job->demand[resource][task] = value;
+    return JF_OK;
+}
+
+jf_status jf_job_set_work(jf_job *job, uint32_t task, jf_work work)
+{
+    if (check_task(job, task) != JF_OK)
+        return JF_EINVAL;
+    if (!isfinite(work.us) || work.us < 0)
+        return jf__job_fail(job, JF_EINVAL, "task \"%s\": work time must be >= 0",
+                            job->ids[task]);
+    job->work[task] = work;
+    return JF_OK;
+}
+
+jf_status jf_job_set_op(jf_job *job, uint32_t task, const char *op)
+{
+    if (check_task(job, task) != JF_OK)
+        return JF_EINVAL;
+    if (!job->op) {
+        job->op = jf__calloc(job->task_cap, sizeof *job->op);
+        if (!job->op)
+            return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    }
+    job->op[task] = op ? jf__arena_strdup(&job->arena, op) : NULL;
+    if (op && !job->op[task])
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    return JF_OK;
+}
+
+jf_status jf_job_add_dep(jf_job *job, uint32_t before, uint32_t after, uint64_t bytes)
+{
+    if (job->validated)
+        return jf__job_fail(job, JF_EINVAL, "the job is validated: no more dependencies");
+    if (check_task(job, before) != JF_OK || check_task(job, after) != JF_OK)
+        return JF_EINVAL;
+    size_t need = job->n_deps + 1, cap = job->dep_cap;
+    if (jf__grow((void **)&job->dep_before, &cap, need, sizeof(uint32_t)) != 0)
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    cap = job->dep_cap;
+    if (jf__grow((void **)&job->dep_after, &cap, need, sizeof(uint32_t)) != 0)
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    cap = job->dep_cap;
+    if (jf__grow((void **)&job->dep_bytes, &cap, need, sizeof(uint64_t)) != 0)
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    job->dep_cap = cap;
+    job->dep_before[job->n_deps] = before;
+    job->dep_after[job->n_deps] = after;
+    job->dep_bytes[job->n_deps] = bytes;
+    job->n_deps++;
+    return JF_OK;
+}
+
+/* ---- reading ---- */
+
+uint32_t jf_job_task_count(const jf_job *job) { return job->n_tasks; }
+uint64_t jf_job_edge_count(const jf_job *job) { return job->n_edges; }
+const char *jf_job_task_id(const jf_job *job, uint32_t task) { return job->ids[task]; }
+
+int jf_job_task_find(const jf_job *job, const char *id, uint32_t *out_task)
+{
+    return jf__strmap_find(&job->id_map, id, id_of, job, out_task);
+}
+
+double jf_job_demand(const jf_job *job, uint32_t task, int resource)
+{
+    return resource >= 0 && resource < job->n_res ? job->demand[resource][task] : 0.0;
+}
+
+jf_work jf_job_work(const jf_job *job, uint32_t task) { return job->work[task]; }
+const char *jf_job_op(const jf_job *job, uint32_t task) { return job->op ? job->op[task] : NULL; }
+
+jf_task_fn jf_job_task_fn(const jf_job *job, uint32_t task, void **out_arg)
+{
+    if (out_arg)
+        *out_arg = job->arg ? job->arg[task] : NULL;
+    return job->fn ? job->fn[task] : NULL;
+}
+
+uint32_t jf_job_succ(const jf_job *job, uint32_t task, const uint32_t **tasks,
+                     const uint64_t **bytes)
+{
+    JF_ASSERT(job->validated);
+    uint64_t b = job->out_off[task];
+    *tasks = job->out_task + b;
+    if (bytes)
+        *bytes = job->out_bytes + b;
+    return (uint32_t)(job->out_off[task + 1] - b);
+}
+
+uint32_t jf_job_pred(const jf_job *job, uint32_t task, const uint32_t **tasks,
+                     const uint64_t **bytes)
+{
+    JF_ASSERT(job->validated);
+    uint64_t b = job->in_off[task];
+    *tasks = job->in_task + b;
+    if (bytes)
+        *bytes = job->in_bytes + b;
+    return (uint32_t)(job->in_off[task + 1] - b);
+}
+
+const uint32_t *jf_job_topo_order(const jf_job *job)
+{
+    JF_ASSERT(job->validated);
+    return job->topo;
+}

@@ -1,0 +1,48 @@
+/* The job's layout, shared by the stages that read it directly. */
+#ifndef JF_JOB_IMPL_H
+#define JF_JOB_IMPL_H
+
+#include "core/internal.h"
+#include "jobfuse/job.h"
+
+#define JF__ERRMSG 1024
+
+struct jf_job {
+    char *name;
+    char errmsg[JF__ERRMSG];
+    jf__arena arena; /* ids, op names */
+
+    int n_res;
+    size_t res_cap;
+    const char **res_name;
+    jf_rule *res_rule;
+    double **demand; /* demand[r][task], columns of task_cap */
+
+    uint32_t n_tasks;
+    size_t task_cap;
+    const char **ids;
+    jf__strmap id_map;
+    jf_work *work;
+    const char **op;   /* NULL until some task has an op */
+    jf_task_fn *fn;    /* NULL until some task has a function */
+    void **arg;
+
+    /* dependencies as added, until validation */
+    uint32_t *dep_before, *dep_after;
+    uint64_t *dep_bytes;
+    size_t n_deps, dep_cap;
+
+    /* after validation: CSR in both directions, rows sorted by task */
+    int validated;
+    uint64_t n_edges;
+    uint64_t *out_off, *in_off; /* n_tasks + 1 */
+    uint32_t *out_task, *in_task;
+    uint64_t *out_bytes, *in_bytes;
+    uint32_t *topo;
+};
+
+/* Set the job's message; returns st for tail calls. */
+JF__HIDDEN jf_status jf__job_fail(jf_job *job, jf_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,88 @@
+/* Output files: written to a temporary file beside the target and renamed
+ * into place, so a failure never leaves half a file. JSON scalars. */
+#include <errno.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/internal.h"
+
+int jf__out_open(jf__out *out, const char *path)
+{
+    memset(out, 0, sizeof *out);
+    out->path = path;
+    if (strcmp(path, "-") == 0) {
+        out->file = stdout;
+        return 0;
+    }
+    size_t n = strlen(path) + 16;
+    out->tmp_path = jf__malloc(n);
+    if (!out->tmp_path) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(out->tmp_path, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(out->tmp_path);
+    if (fd < 0 || !(out->file = fdopen(fd, "w"))) {
+        int saved = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(out->tmp_path);
+        }
+        jf__free(out->tmp_path);
+        out->tmp_path = NULL;
+        errno = saved;
+        return -1;
+    }
+    fchmod(fd, 0644);
+    return 0;
+}
+
+int jf__out_close(jf__out *out, int ok)
+{
+    if (!out->tmp_path) {
+        int bad = fflush(out->file) != 0 || ferror(out->file);
+        return ok && !bad ? 0 : -1;
+    }
+    ok = ok && fflush(out->file) == 0 && !ferror(out->file);
+    ok = (fclose(out->file) == 0) && ok;
+    if (ok && rename(out->tmp_path, out->path) != 0)
+        ok = 0;
+    int saved = errno;
+    if (!ok)
+        unlink(out->tmp_path);
+    jf__free(out->tmp_path);
+    out->tmp_path = NULL;
+    errno = saved;
+    return ok ? 0 : -1;
+}
+
+void jf__json_put_string(FILE *f, const char *s)
+{
+    putc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\r': fputs("\\r", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                putc(*p, f);
+        }
+    }
+    putc('"', f);
+}
+
+void jf__json_put_number(FILE *f, double v)
+{
+    if (!isfinite(v))
+        fputs(v > 0 ? "1e308" : (v < 0 ? "-1e308" : "0"), f);
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        fprintf(f, "%.0f", v);
+    else
+        fprintf(f, "%.17g", v);
+}
