@@ -44,7 +44,7 @@ typedef struct {
     X(DEMAND, "demand", "demand above the demand threshold")               \
     X(CAPACITY, "capacity", "the combined demand would exceed the capacity") \
     X(MEMBERS, "max_members", "the target reached --max-members")          \
-    X(CYCLE, "cycle", "merging would make a cycle")
+    X(CYCLE, "cycle", "merging would make a cycle (or a bounded search could not rule one out)")
 
 typedef enum {
 #define JF__REFUSAL_ENUM(name, key, text) JF_REFUSED_##name,

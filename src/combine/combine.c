@@ -67,9 +67,11 @@ static jf_refusal check_limits(const jf__combiner *c, uint32_t a, uint32_t b)
 
 /* ---- merging ---- */
 
-static void merge_groups(jf__combiner *c, uint32_t a, uint32_t b, uint32_t ord, uint32_t edges_ab)
+static int merge_groups(jf__combiner *c, uint32_t a, uint32_t b, uint32_t ord, uint32_t edges_ab)
 {
     uint32_t root = c->size[a] >= c->size[b] ? a : b, other = root == a ? b : a;
+    if (jf__cb_merge_adj(c, a, b, root) != 0)
+        return -1;
     double *dr = c->demand + (size_t)root * c->n_res, *dother = c->demand + (size_t)other * c->n_res;
     for (int r = 0; r < c->n_res; r++)
         dr[r] = combine_value(c->job->res_rule[r], dr[r], dother[r]);
@@ -83,10 +85,11 @@ static void merge_groups(jf__combiner *c, uint32_t a, uint32_t b, uint32_t ord, 
     c->ord[root] = ord;
     c->parent[other] = root;
     c->merges++;
+    return 0;
 }
 
-/* Try to merge the groups of an edge u -> v; returns why not, or NONE. */
-static jf_refusal try_merge(jf__combiner *c, uint32_t u, uint32_t v)
+/* Try to merge the groups of edge e = u -> v; returns why not, or NONE. */
+static jf_refusal try_merge(jf__combiner *c, uint64_t e, uint32_t u, uint32_t v)
 {
     uint32_t a = jf__cb_find(c, u), b = jf__cb_find(c, v);
     if (a == b)
@@ -94,10 +97,18 @@ static jf_refusal try_merge(jf__combiner *c, uint32_t u, uint32_t v)
     jf_refusal why = check_limits(c, a, b);
     if (why != JF_REFUSED_NONE)
         return why;
-    uint32_t ord, edges_ab;
-    if (!jf__cb_acyclic(c, a, b, &ord, &edges_ab))
+    uint32_t ord, edges_ab, sum = c->size[a] + c->size[b];
+    if (c->refused_at && c->refused_at[e] == sum)
         return JF_REFUSED_CYCLE;
-    merge_groups(c, a, b, ord, edges_ab);
+    if (!jf__cb_acyclic(c, a, b, &ord, &edges_ab)) {
+        if (!c->refused_at)
+            c->refused_at = jf__calloc(c->job->n_edges + 1, sizeof *c->refused_at);
+        if (c->refused_at)
+            c->refused_at[e] = sum;
+        return JF_REFUSED_CYCLE;
+    }
+    if (merge_groups(c, a, b, ord, edges_ab) != 0)
+        c->out_of_memory = 1;
     return JF_REFUSED_NONE;
 }
 
@@ -130,7 +141,7 @@ static uint32_t sweep(jf__combiner *c)
         for (uint64_t e = job->out_off[u]; e < job->out_off[u + 1]; e++) {
             uint32_t v = job->out_task[e];
             jf_refusal why = c->group[u] == JF__SECOND && c->group[v] == JF__SECOND
-                                 ? try_merge(c, u, v)
+                                 ? try_merge(c, e, u, v)
                                  : candidate_refusal(c, u, v);
             if (why != JF_REFUSED_NONE)
                 note_refusal(c, u, v, why);
@@ -188,8 +199,8 @@ jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out
     if (st == JF_OK) {
         do
             c.passes++;
-        while (sweep(&c) > 0);
-        st = make_plan(&c, out);
+        while (sweep(&c) > 0 && !c.out_of_memory);
+        st = c.out_of_memory ? JF_ENOMEM : make_plan(&c, out);
         if (st != JF_OK)
             jf__job_fail(job, st, "combining: %s", jf_status_str(st));
     }

@@ -7,6 +7,12 @@
 
 enum { JF__NOT_FIRST = 0, JF__FIRST_ONLY = 1, JF__SECOND = 2 };
 
+/* A group's neighbours: tasks (resolved to groups on use) and edge counts. */
+typedef struct {
+    uint32_t *node, *count;
+    uint32_t len, cap;
+} jf__adj;
+
 typedef struct {
     const jf_job *job;
     int n_res;
@@ -21,14 +27,25 @@ typedef struct {
     uint32_t *ext_out, *ext_in; /* original edges leaving / entering the group */
     double *demand;             /* n_tasks x n_res */
 
+    /* neighbour lists, made only for groups that need the general check */
+    uint8_t *has_adj;
+    jf__adj *adj_out, *adj_in;
+    uint32_t *acc_mark, *acc_pos, acc_stamp;
+
     /* the bounded search */
     uint32_t *mark, stamp;
     uint32_t *stack, *found_fwd, *found_bwd, *slots;
     uint64_t *keys;
     uint32_t n_fwd, n_bwd;
 
+    /* per edge: the two groups' combined size when a cycle check refused
+     * them; sizes only grow, so an equal sum means neither group changed
+     * and the answer stands (made on the first refusal) */
+    uint32_t *refused_at;
+
     uint64_t refused[JF_REFUSED_COUNT];
     uint32_t merges, passes;
+    int out_of_memory; /* sticky: set where an allocation failed */
 } jf__combiner;
 
 JF__HIDDEN jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p);
@@ -39,5 +56,8 @@ JF__HIDDEN uint32_t jf__cb_find(jf__combiner *c, uint32_t task);
  * *edges_ab the number of original edges from a to b. */
 JF__HIDDEN int jf__cb_acyclic(jf__combiner *c, uint32_t a, uint32_t b, uint32_t *ord,
                               uint32_t *edges_ab);
+
+/* Keep neighbour lists across the merge of a and b into root; 0 or -1. */
+JF__HIDDEN int jf__cb_merge_adj(jf__combiner *c, uint32_t a, uint32_t b, uint32_t root);
 
 #endif

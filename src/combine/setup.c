@@ -48,9 +48,9 @@ static jf_status resource_limits(jf__combiner *c, jf_job *job, const jf_combine_
                             "percentage has no base; give --capacity %s=VALUE",
                             name, thr->value, name, name);
     if (thr)
-        c->threshold[r] = thr->percent ? thr->value / 100.0 * c->cap[r] : thr->value;
+        c->threshold[r] = thr->percent ? thr->value * c->cap[r] / 100.0 : thr->value;
     else
-        c->threshold[r] = isfinite(c->cap[r]) ? p->default_threshold_percent / 100.0 * c->cap[r]
+        c->threshold[r] = isfinite(c->cap[r]) ? p->default_threshold_percent * c->cap[r] / 100.0
                                               : INFINITY;
     return JF_OK;
 }
@@ -177,10 +177,18 @@ jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p)
 
 void jf__cb_free(jf__combiner *c)
 {
+    for (uint32_t t = 0; c->has_adj && t < c->job->n_tasks; t++) {
+        jf__free(c->adj_out[t].node);
+        jf__free(c->adj_out[t].count);
+        jf__free(c->adj_in[t].node);
+        jf__free(c->adj_in[t].count);
+    }
     void *blocks[] = {c->cap,  c->threshold, c->group,   c->reason,    c->parent,
                       c->size, c->head,      c->tail,    c->next,      c->ord,
                       c->ext_out, c->ext_in, c->demand,  c->mark,      c->stack,
-                      c->found_fwd, c->found_bwd, c->slots, c->keys};
+                      c->found_fwd, c->found_bwd, c->slots, c->keys,
+                      c->has_adj, c->adj_out, c->adj_in, c->acc_mark, c->acc_pos,
+                      c->refused_at};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         jf__free(blocks[i]);
     memset(c, 0, sizeof *c);
