@@ -8,7 +8,12 @@
  *   jf_job *job = NULL;
  *   jf_status st = jf_gen(&g, &job);   // validated job, or an error message in job
  *
- * The same parameters always give the same job.
+ * The same parameters always give the same job, byte for byte. `size` has
+ * no default: set it. For layered, tasks == 0 means W*W; random takes its
+ * count from `tasks` or `size` (both set and different is an error);
+ * edges == 0 means 4 per task, at most N(N-1)/2. Graph, demands and edge
+ * bytes come from separate random streams, so changing a demand range
+ * leaves the graph alone.
  */
 #ifndef JOBFUSE_GEN_H
 #define JOBFUSE_GEN_H
