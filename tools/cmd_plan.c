@@ -36,66 +36,20 @@ typedef struct {
     int quiet;
 } plan_args;
 
-static int parse_uint(const char *text, uint32_t *out)
-{
-    char *end;
-    unsigned long v = strtoul(text, &end, 10);
-    if (end == text || *end || v > UINT32_MAX || text[0] == '-')
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-static int parse_mode(const char *text, jf_degree_mode *out)
-{
-    static const char *const names[] = {"both", "in", "out", "sum"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(text, names[i]) == 0) {
-            *out = (jf_degree_mode)i;
-            return 0;
-        }
-    return -1;
-}
-
-static int add_limit(jf_limit *limits, int *n, const char *text, const char *opt)
-{
-    if (*n >= JF_MAX_LIMITS)
-        return cli_usage_error("%s: at most %d resources", opt, JF_MAX_LIMITS);
-    if (jf_limit_parse(text, &limits[*n]) != 0)
-        return cli_usage_error("%s %s: expected RES=VALUE (like memory=4MiB or memory=50%%)", opt,
-                               text);
-    ++*n;
-    return 0;
-}
-
 /* One option at argv[*i]; returns 0, or an exit status for a usage error. */
 static int parse_option(plan_args *a, int argc, char **argv, int *i)
 {
-    jf_combine_params *p = &a->params;
     const char *v = NULL, *arg = argv[*i];
-    int missing = 0;
+    int missing = 0, rc = cli_combine_option(&a->params, argc, argv, i);
+    if (rc >= 0)
+        return rc;
     if (cli_opt_value(argc, argv, i, "-o", &v, &missing) ||
         cli_opt_value(argc, argv, i, "--output", &v, &missing))
         a->out_path = v;
     else if (cli_opt_value(argc, argv, i, "--devices", &v, &missing))
         a->devices_path = v;
-    else if (cli_opt_value(argc, argv, i, "--degree-threshold", &v, &missing)) {
-        if (v && (parse_uint(v, &p->degree_threshold) != 0 || p->degree_threshold < 1))
-            return cli_usage_error("--degree-threshold %s: expected a whole number >= 1", v);
-    } else if (cli_opt_value(argc, argv, i, "--degree-mode", &v, &missing)) {
-        if (v && parse_mode(v, &p->degree_mode) != 0)
-            return cli_usage_error("--degree-mode %s: expected both, in, out or sum", v);
-    } else if (cli_opt_value(argc, argv, i, "--max-members", &v, &missing)) {
-        if (v && parse_uint(v, &p->max_members) != 0)
-            return cli_usage_error("--max-members %s: expected a whole number", v);
-    } else if (cli_opt_value(argc, argv, i, "--capacity", &v, &missing)) {
-        if (v && add_limit(p->capacity, &p->n_capacity, v, "--capacity"))
-            return CLI_BAD_INPUT;
-    } else if (cli_opt_value(argc, argv, i, "--demand-threshold", &v, &missing)) {
-        if (v && add_limit(p->demand_threshold, &p->n_demand_threshold, v, "--demand-threshold"))
-            return CLI_BAD_INPUT;
-    } else if (strcmp(arg, "--explain") == 0)
-        p->explain = 1;
+    else if (strcmp(arg, "--explain") == 0)
+        a->params.explain = 1;
     else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0)
         a->quiet = 1;
     else if (arg[0] == '-' && arg[1] != '\0')
@@ -126,25 +80,6 @@ static int parse_args(plan_args *a, int argc, char **argv)
     if (!a->job_path)
         return cli_usage_error("plan: which job? (jobfuse plan JOB.json; --help tells more)");
     return 0;
-}
-
-/* The options as a JSON object for the plan's "options". */
-static void options_json(const jf_combine_params *p, char *buf, size_t size)
-{
-    static const char *const modes[] = {"both", "in", "out", "sum"};
-    size_t n = (size_t)snprintf(buf, size,
-                                "{\"degree_threshold\": %u, \"degree_mode\": \"%s\", "
-                                "\"max_members\": %u",
-                                p->degree_threshold, modes[p->degree_mode], p->max_members);
-    for (int i = 0; i < p->n_capacity && n < size; i++)
-        n += (size_t)snprintf(buf + n, size - n, ", \"capacity_%s\": %.17g",
-                              p->capacity[i].resource, p->capacity[i].value);
-    for (int i = 0; i < p->n_demand_threshold && n < size; i++)
-        n += (size_t)snprintf(buf + n, size - n, ", \"demand_threshold_%s\": \"%.17g%s\"",
-                              p->demand_threshold[i].resource, p->demand_threshold[i].value,
-                              p->demand_threshold[i].percent ? "%" : "");
-    if (n < size)
-        snprintf(buf + n, size - n, "}");
 }
 
 static jf_status load_devices(const char *path, jf_devices **out)
@@ -226,7 +161,7 @@ static int record_source(jf_plan *plan, const plan_args *a)
         return cli_error(CLI_FAIL, "%s: cannot read it to record its sha256", a->job_path);
     }
     char opts[2048];
-    options_json(&a->params, opts, sizeof opts);
+    cli_combine_options_json(&a->params, opts, sizeof opts);
     jf_status st = jf_plan_set_source(plan, abs ? abs : a->job_path, sha);
     free(abs);
     if (st == JF_OK)
@@ -245,7 +180,9 @@ static int combine_and_write(const plan_args *a, jf_job *job, jf_devices *devs, 
     t->combine_s = cli_now() - t0;
     if (st != JF_OK)
         return cli_error(cli_status_exit(st), "%s: %s", a->job_path, jf_job_errmsg(job));
-    int rc = jf_plan_place(plan, devs) == JF_OK ? 0 : cli_error(CLI_FAIL, "placement failed");
+    st = jf_plan_place(plan, devs);
+    int rc = st == JF_OK ? 0
+                         : cli_error(cli_status_exit(st), "%s: %s", a->job_path, jf_plan_errmsg(plan));
     t->cp_before = jf_job_critical_path(job);
     t->cp_after = jf_plan_critical_path(plan);
     t0 = cli_now();

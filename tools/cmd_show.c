@@ -83,50 +83,6 @@ static int parse_args(int argc, char **argv, show_opts *o)
     return -1;
 }
 
-/* Exit status for a file that could not be read: bad input unless memory. */
-static int input_exit(jf_status st)
-{
-    return st == JF_ENOMEM ? CLI_FAIL : CLI_BAD_INPUT;
-}
-
-/* Whether path holds a plan (format jobfuse-plan/1); anything else is read
- * as a job. Returns -1 or an exit status after a message. */
-static int peek_is_plan(const char *path, int *is_plan)
-{
-    json_error_t e;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
-    if (!root && json_error_code(&e) == json_error_cannot_open_file)
-        return cli_error(CLI_BAD_INPUT, "%s", e.text);
-    if (!root)
-        return cli_error(CLI_BAD_INPUT, "%s:%d:%d: %s", path, e.line, e.column, e.text);
-    const char *format = json_string_value(json_object_get(root, "format"));
-    *is_plan = format && strcmp(format, JF_PLAN_FORMAT) == 0;
-    json_decref(root);
-    return -1;
-}
-
-static int read_job(const char *path, jf_job **job)
-{
-    jf_status st = jf_job_read_json(path, job);
-    if (st == JF_OK)
-        return -1;
-    const char *msg = *job ? jf_job_errmsg(*job) : "";
-    if (!*msg)
-        msg = jf_status_str(st);
-    if (strncmp(msg, path, strlen(path)) == 0)
-        return cli_error(input_exit(st), "%s", msg);
-    return cli_error(input_exit(st), "%s: %s", path, msg);
-}
-
-static int read_plan(const char *path, jf_job **job, jf_plan **plan)
-{
-    char err[1024];
-    jf_status st = jf_plan_read_json(path, job, plan, err, sizeof err);
-    if (st == JF_OK)
-        return -1;
-    return cli_error(input_exit(st), "%s", *err ? err : jf_status_str(st));
-}
-
 /* A job too big to draw task by task is combined with the default options
  * so that it can be drawn one node per target. Failing that, drawn whole. */
 static void combine_big_job(const char *path, jf_job *job, jf_plan **plan)
@@ -156,9 +112,9 @@ static void combine_big_job(const char *path, jf_job *job, jf_plan **plan)
 static int load_input(const char *path, jf_job **job, jf_plan **plan)
 {
     int is_plan = 0;
-    int rc = peek_is_plan(path, &is_plan);
+    int rc = cli_peek_is_plan(path, &is_plan);
     if (rc < 0)
-        rc = is_plan ? read_plan(path, job, plan) : read_job(path, job);
+        rc = is_plan ? cli_read_plan(path, job, plan) : cli_read_job(path, job);
     if (rc < 0 && !is_plan)
         combine_big_job(path, *job, plan);
     return rc;

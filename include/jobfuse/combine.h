@@ -67,6 +67,8 @@ typedef struct {
     double default_threshold_percent;         /* 50 */
     uint32_t max_members;        /* 0: unlimited */
     int explain;                 /* keep per-target notes */
+    int allow_oversize;          /* a task above a capacity stays alone instead of
+                                    failing (when capacities are a grain, not devices) */
 } jf_combine_params;
 
 typedef struct {
@@ -86,6 +88,38 @@ jf_combine_params jf_combine_default_params(void);
  * bad parameter (message on the job); JF_ENOMEM. */
 jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out,
                      jf_combine_stats *stats);
+
+/* ---- combining for running -------------------------------------------
+ * Picks the limits itself: targets grow until each takes well above the
+ * dispatch overhead, while the estimated critical path grows by at most
+ * cp_growth of the estimated run time (max of critical path and work per
+ * thread) and every thread keeps targets_per_thread targets to balance.
+ * Time estimates are the tasks' `time` demands, at least min_task_us. It
+ * tries chains, trees (by in- or out-degree) and small blocks (K = 3, 5),
+ * batches independent siblings, and keeps the plan with the best estimate. */
+typedef struct {
+    int threads;                  /* workers that will run the plan (>= 1) */
+    double dispatch_ns;           /* cost of one dispatch, measured (jf_measure_dispatch_ns) */
+    double cp_growth;             /* 0.05 */
+    double min_task_us;           /* estimate for tasks without a time demand: 0.01 */
+    double grain_factor;          /* a target aims at grain_factor x dispatch cost: 200 */
+    uint32_t targets_per_thread;  /* 32 */
+    const jf_devices *devices;    /* capacities still apply; may be NULL */
+} jf_run_combine_params;
+
+typedef struct {
+    char choice[160];       /* what was chosen, for --explain */
+    double est_work_us;     /* estimated work of all tasks */
+    double est_cp_before_us, est_cp_after_us;
+    double grain_us;        /* the target size aimed at */
+    uint32_t batched;       /* targets made by batching independent siblings */
+    uint32_t tried;         /* configurations tried */
+} jf_run_combine_report;
+
+jf_run_combine_params jf_run_combine_default_params(void);
+/* Combine for running. report may be NULL. Statuses as jf_combine. */
+jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, jf_plan **out,
+                             jf_run_combine_report *report);
 
 /* Parse "RES=VALUE" or "RES=N%" into a limit; 0 on success. */
 int jf_limit_parse(const char *text, jf_limit *out);

@@ -75,7 +75,7 @@ static jf_status setup_limits(jf__combiner *c, jf_job *job, const jf_combine_par
     for (int r = 0; r < c->n_res && st == JF_OK; r++) {
         double largest = INFINITY;
         st = resource_limits(c, job, p, r, &largest);
-        if (st == JF_OK)
+        if (st == JF_OK && !p->allow_oversize)
             st = check_task_fits(job, r, largest);
     }
     return st;
@@ -211,7 +211,9 @@ int jf_limit_parse(const char *text, jf_limit *out)
         char *end;
         out->value = strtod(value, &end);
         out->percent = 1;
-        return end == value + len - 1 && isfinite(out->value) && out->value >= 0 ? 0 : -1;
+        return end != value && end == value + len - 1 && isfinite(out->value) && out->value >= 0
+                   ? 0
+                   : -1;
     }
     return jf_parse_quantity(value, &out->value) == 0 && out->value >= 0 ? 0 : -1;
 }

@@ -24,6 +24,13 @@
 #define JF__MIN(a, b) ((a) < (b) ? (a) : (b))
 #define JF__MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Edge bytes add up without wrapping: past JF__BYTES_MAX they stay there. */
+#define JF__BYTES_MAX ((uint64_t)INT64_MAX)
+static inline uint64_t jf__bytes_add(uint64_t a, uint64_t b)
+{
+    return a > JF__BYTES_MAX - JF__MIN(b, JF__BYTES_MAX) ? JF__BYTES_MAX : a + b;
+}
+
 /* ---- allocation through the replaceable allocator ---- */
 JF__HIDDEN void *jf__malloc(size_t size);
 JF__HIDDEN void *jf__calloc(size_t count, size_t size);
@@ -72,7 +79,8 @@ JF__HIDDEN void jf__fmt(char *buf, size_t size, const char *fmt, ...)
 /* ---- output files written atomically ---- */
 typedef struct {
     FILE *file;
-    char *tmp_path; /* NULL for stdout */
+    char *tmp_path; /* NULL when written in place (stdout, a device) */
+    char *resolved; /* the file a symbolic link points to */
     const char *path;
 } jf__out;
 
@@ -82,6 +90,9 @@ JF__HIDDEN int jf__out_open(jf__out *out, const char *path);
 /* ok != 0: flush and rename into place; else remove the temporary file.
  * Returns 0 when the file is in place. */
 JF__HIDDEN int jf__out_close(jf__out *out, int ok);
+/* Open an input file for reading; NULL with the reason in why ("No such
+ * file or directory", "is a directory, not a file"). */
+JF__HIDDEN FILE *jf__open_input(const char *path, char *why, size_t size);
 /* Write s as a JSON string literal with quotes. */
 JF__HIDDEN void jf__json_put_string(FILE *f, const char *s);
 /* Write a number the way JSON wants it (integers without a fraction). */

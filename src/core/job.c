@@ -160,6 +160,8 @@ jf_status jf_job_add_task_id(jf_job *job, const char *id, uint32_t *out_task)
     if (job->validated)
         return jf__job_fail(job, JF_EINVAL, "the job is validated: no more tasks");
     uint32_t found;
+    if (!id || !*id)
+        return jf__job_fail(job, JF_EINVAL, "a task id must be a non-empty string");
     if (jf__strmap_find(&job->id_map, id, id_of, job, &found))
         return jf__job_fail(job, JF_EINVAL, "task \"%s\": duplicate id", id);
     if (job->n_tasks == UINT32_MAX - 1)
@@ -266,6 +268,9 @@ jf_status jf_job_add_dep(jf_job *job, uint32_t before, uint32_t after, uint64_t 
         return jf__job_fail(job, JF_EINVAL, "the job is validated: no more dependencies");
     if (check_task(job, before) != JF_OK || check_task(job, after) != JF_OK)
         return JF_EINVAL;
+    if (bytes > JF__BYTES_MAX)
+        return jf__job_fail(job, JF_EINVAL, "task \"%s\": bytes of the dependency on \"%s\" "
+                            "must be at most 2^63-1", job->ids[after], job->ids[before]);
     size_t need = job->n_deps + 1, cap = job->dep_cap;
     if (jf__grow((void **)&job->dep_before, &cap, need, sizeof(uint32_t)) != 0)
         return jf__job_fail(job, JF_ENOMEM, "out of memory");

@@ -77,7 +77,7 @@ static void fill_succ(jf_plan *plan, uint32_t *mark, uint64_t *slot)
                     plan->succ[m] = h;
                     plan->succ_bytes[m++] = 0;
                 }
-                plan->succ_bytes[slot[h]] += job->out_bytes[e];
+                plan->succ_bytes[slot[h]] = jf__bytes_add(plan->succ_bytes[slot[h]], job->out_bytes[e]);
             }
         }
     }

@@ -42,7 +42,7 @@ static void fill_out(jf_job *job, const uint32_t *sorted)
     for (size_t i = 0; i < job->n_deps; i++) {
         uint32_t d = sorted[i], b = job->dep_before[d], a = job->dep_after[d];
         if (m > 0 && i > 0 && job->dep_before[sorted[i - 1]] == b && job->out_task[m - 1] == a) {
-            job->out_bytes[m - 1] += job->dep_bytes[d];
+            job->out_bytes[m - 1] = jf__bytes_add(job->out_bytes[m - 1], job->dep_bytes[d]);
             warn_duplicate(job, b, a, &warned);
             continue;
         }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "io/json_load.h"
 #include "jobfuse/devices.h"
 
 typedef struct {
@@ -258,13 +259,9 @@ jf_status jf_devices_read_json(const char *path, jf_devices **out)
     jf_status st = jf_devices_create(out);
     if (st != JF_OK)
         return st;
-    json_error_t err;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        if (err.line < 1)
-            return fail(*out, JF_EIO, "%s: %s", path, err.text);
-        return fail(*out, JF_EPARSE, "%s:%d:%d: %s", path, err.line, err.column, err.text);
-    }
+    json_t *root = jf__json_load(path, &st, (*out)->errmsg, sizeof (*out)->errmsg);
+    if (!root)
+        return st;
     st = read_root(*out, path, root);
     json_decref(root);
     return st;

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "core/job_impl.h"
+#include "io/json_load.h"
 
 typedef struct {
     jf_job *job;
@@ -129,6 +130,20 @@ static jf_status read_task(reader *rd, size_t i, json_t *task)
     return st;
 }
 
+/* Bytes are read as integers so that large values keep every digit. */
+static int read_bytes(json_t *v, uint64_t *out)
+{
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return 0;
+    }
+    double x = json_is_real(v) ? json_real_value(v) : -1;
+    if (!(x >= 0) || x != floor(x) || x >= 9.2e18)
+        return -1;
+    *out = (uint64_t)x;
+    return 0;
+}
+
 static jf_status read_dep(reader *rd, uint32_t t, json_t *dep)
 {
     const char *id = rd->job->ids[t];
@@ -141,10 +156,11 @@ static jf_status read_dep(reader *rd, uint32_t t, json_t *dep)
         return jf__job_fail(rd->job, JF_EINVAL,
                             "%s: task \"%s\": a dependency must be a task id or {\"task\": id, \"bytes\": N}",
                             rd->path, id);
-    if (bytes && (!json_is_number(bytes) || !(json_number_value(bytes) >= 0) ||
-                  json_number_value(bytes) > 1.8e19))
+    uint64_t b = 0;
+    if (bytes && read_bytes(bytes, &b) != 0)
         return jf__job_fail(rd->job, JF_EINVAL,
-                            "%s: task \"%s\": bytes of the dependency on \"%s\" must be a number >= 0",
+                            "%s: task \"%s\": bytes of the dependency on \"%s\" must be a whole "
+                            "number from 0 to 2^63-1",
                             rd->path, id, json_string_value(name));
     uint32_t before;
     if (!jf_job_task_find(rd->job, json_string_value(name), &before))
@@ -152,7 +168,6 @@ static jf_status read_dep(reader *rd, uint32_t t, json_t *dep)
                             rd->path, id, json_string_value(name));
     if (before == t)
         return jf__job_fail(rd->job, JF_EINVAL, "%s: task \"%s\": depends on itself", rd->path, id);
-    uint64_t b = bytes ? (uint64_t)json_number_value(bytes) : 0;
     return jf_job_add_dep(rd->job, before, t, b);
 }
 
@@ -175,9 +190,12 @@ static jf_status read_deps(reader *rd, uint32_t t, json_t *deps)
 
 static jf_status read_tasks(reader *rd, json_t *tasks)
 {
+    if (!tasks)
+        return jf__job_fail(rd->job, JF_EINVAL, "%s: \"tasks\" is missing (an array of tasks)",
+                            rd->path);
     if (!json_is_array(tasks))
-        return jf__job_fail(rd->job, JF_EINVAL, "%s: \"tasks\" must be an array%s", rd->path,
-                            tasks ? "" : " (missing)");
+        return jf__job_fail(rd->job, JF_EINVAL, "%s: \"tasks\" must be an array, not %s",
+                            rd->path, type_name(tasks));
     size_t i;
     json_t *task;
     json_array_foreach(tasks, i, task) {
@@ -231,13 +249,9 @@ jf_status jf_job_read_json(const char *path, jf_job **out)
     if (st != JF_OK)
         return st;
     reader rd = {*out, path};
-    json_error_t err;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &err);
-    if (!root) {
-        if (err.line < 1) /* jansson reports unreadable files without a position */
-            return jf__job_fail(*out, JF_EIO, "%s: %s", path, err.text);
-        return jf__job_fail(*out, JF_EPARSE, "%s:%d:%d: %s", path, err.line, err.column, err.text);
-    }
+    json_t *root = jf__json_load(path, &st, (*out)->errmsg, sizeof (*out)->errmsg);
+    if (!root)
+        return st;
     st = read_root(&rd, root);
     json_decref(root);
     if (st == JF_OK)

@@ -7,6 +7,17 @@
 
 #include "core/internal.h"
 
+/* Devices, pipes and the like are written in place: renaming a file over
+ * them would replace them. A symbolic link is followed to its file. */
+static int open_in_place(jf__out *out, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return 0;
+    out->file = fopen(path, "w");
+    return out->file ? 1 : -1;
+}
+
 int jf__out_open(jf__out *out, const char *path)
 {
     memset(out, 0, sizeof *out);
@@ -15,9 +26,24 @@ int jf__out_open(jf__out *out, const char *path)
         out->file = stdout;
         return 0;
     }
+    int direct = open_in_place(out, path);
+    if (direct != 0)
+        return direct > 0 ? 0 : -1;
+    char *resolved = realpath(path, NULL); /* NULL when it does not exist yet */
+    if (resolved) {
+        out->resolved = jf__strdup(resolved);
+        free(resolved);
+        if (!out->resolved) {
+            errno = ENOMEM;
+            return -1;
+        }
+        out->path = path = out->resolved;
+    }
     size_t n = strlen(path) + 16;
     out->tmp_path = jf__malloc(n);
     if (!out->tmp_path) {
+        jf__free(out->resolved);
+        out->resolved = NULL;
         errno = ENOMEM;
         return -1;
     }
@@ -30,7 +56,8 @@ int jf__out_open(jf__out *out, const char *path)
             unlink(out->tmp_path);
         }
         jf__free(out->tmp_path);
-        out->tmp_path = NULL;
+        jf__free(out->resolved);
+        out->tmp_path = out->resolved = NULL;
         errno = saved;
         return -1;
     }
@@ -42,6 +69,9 @@ int jf__out_close(jf__out *out, int ok)
 {
     if (!out->tmp_path) {
         int bad = fflush(out->file) != 0 || ferror(out->file);
+        if (out->file != stdout)
+            bad = fclose(out->file) != 0 || bad;
+        jf__free(out->resolved);
         return ok && !bad ? 0 : -1;
     }
     ok = ok && fflush(out->file) == 0 && !ferror(out->file);
@@ -52,7 +82,8 @@ int jf__out_close(jf__out *out, int ok)
     if (!ok)
         unlink(out->tmp_path);
     jf__free(out->tmp_path);
-    out->tmp_path = NULL;
+    jf__free(out->resolved);
+    out->tmp_path = out->resolved = NULL;
     errno = saved;
     return ok ? 0 : -1;
 }
@@ -85,4 +116,21 @@ void jf__json_put_number(FILE *f, double v)
         fprintf(f, "%.0f", v);
     else
         fprintf(f, "%.17g", v);
+}
+
+FILE *jf__open_input(const char *path, char *why, size_t size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        jf__fmt(why, size, "%s", strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        jf__fmt(why, size, "is a directory, not a file");
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        jf__fmt(why, size, "%s", strerror(errno));
+    return f;
 }

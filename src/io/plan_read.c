@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+
+#include "io/json_load.h"
 #include <limits.h>
 #include <strings.h>
 
 #include "core/internal.h"
+#include "io/json_load.h"
 #include "jobfuse/plan.h"
 
 typedef struct {
@@ -33,15 +36,10 @@ static jf_status fail(jf__plan_reader *rd, jf_status st, const char *fmt, ...)
 
 static jf_status load_root(jf__plan_reader *rd, json_t **out)
 {
-    json_error_t e;
-    *out = json_load_file(rd->path, JSON_REJECT_DUPLICATES, &e);
-    if (*out)
-        return JF_OK;
-    if (json_error_code(&e) == json_error_cannot_open_file)
-        return fail(rd, JF_EIO, "%s: %s", rd->path, e.text);
-    if (json_error_code(&e) == json_error_out_of_memory)
-        return fail(rd, JF_ENOMEM, "%s: out of memory", rd->path);
-    return fail(rd, JF_EPARSE, "%s:%d:%d: %s", rd->path, e.line, e.column, e.text);
+    jf_status st;
+    char msg[1024];
+    *out = jf__json_load(rd->path, &st, msg, sizeof msg);
+    return *out ? JF_OK : fail(rd, st, "%s", msg);
 }
 
 static jf_status check_format(jf__plan_reader *rd, const json_t *root)

@@ -6,14 +6,28 @@
 
 #include "core/plan_impl.h"
 
-static int earliest_device(const jf_devices *devs, const double *free_at, double ready,
-                           double time)
+/* Whether every demand of the target fits the device's capacity. */
+static int fits(const jf_plan *plan, uint32_t g, const jf_devices *devs, int d)
 {
-    int best = 0;
+    const jf_job *job = plan->job;
+    for (int r = 0; r < job->n_res; r++)
+        if (jf_plan_target_demand(plan, g, r) > jf_devices_capacity(devs, d, job->res_name[r]))
+            return 0;
+    return 1;
+}
+
+/* The device where target g would finish first among those it fits; -1
+ * when it fits none. */
+static int earliest_device(const jf_plan *plan, uint32_t g, const jf_devices *devs,
+                           const double *free_at, double ready, double time)
+{
+    int best = -1;
     double best_finish = INFINITY;
     for (int d = 0; d < jf_devices_count(devs); d++) {
+        if (!fits(plan, g, devs, d))
+            continue;
         double finish = JF__MAX(free_at[d], ready) + time / jf_devices_speed(devs, d);
-        if (finish < best_finish) {
+        if (best < 0 || finish < best_finish) {
             best_finish = finish;
             best = d;
         }
@@ -33,16 +47,24 @@ jf_status jf_plan_place(jf_plan *plan, const jf_devices *devs)
         jf__free(finish);
         return JF_ENOMEM;
     }
+    jf_status st = JF_OK;
     for (uint32_t g = 0; g < plan->n_targets; g++) {
         double ready = 0, time = r >= 0 ? jf_plan_target_demand(plan, g, r) : 1.0;
         for (uint64_t e = plan->pred_off[g]; e < plan->pred_off[g + 1]; e++)
             ready = JF__MAX(ready, finish[plan->pred[e]]);
-        int d = earliest_device(devs, free_at, ready, time);
+        int d = earliest_device(plan, g, devs, free_at, ready, JF__MAX(time, 1e-6));
+        if (d < 0) {
+            jf__fmt(plan->errmsg, sizeof plan->errmsg,
+                    "target T%u (first task \"%s\") fits no single device", g,
+                    plan->job->ids[plan->members[plan->member_off[g]]]);
+            st = JF_ECAPACITY;
+            break;
+        }
         finish[g] = JF__MAX(free_at[d], ready) + time / jf_devices_speed(devs, d);
         free_at[d] = finish[g];
         plan->device[g] = d;
     }
     jf__free(free_at);
     jf__free(finish);
-    return JF_OK;
+    return st;
 }
