@@ -10,6 +10,8 @@ static const char usage[] =
     "\n"
     "  plan JOB.json [--devices D.json] [combine options] [-o PLAN.json] [--explain]\n"
     "        combine the job's tasks into target tasks and write the plan\n"
+    "  run  JOB|PLAN [--threads N] [--no-combine] [--trace T.json] [--stats-json S.json]\n"
+    "        combine the job for running and run it on this machine's threads\n"
     "  gen  SHAPE ARGS [--seed N] [-o JOB.json]\n"
     "        make a synthetic job: chain N | par N | tree DEPTH | wavefront M |\n"
     "        layered W [--tasks N] | random N [--edges E]\n"
@@ -108,6 +110,8 @@ int main(int argc, char **argv)
         return cli_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "gen") == 0)
         return cli_gen(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cli_run(argc - 1, argv + 1);
     if (strcmp(cmd, "show") == 0)
         return cli_show(argc - 1, argv + 1);
     fprintf(stderr, "jobfuse: unknown command \"%s\"\n\n%s", cmd, usage);
