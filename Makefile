@@ -3,7 +3,7 @@
 # make bench  — build and run bench/plan_bench (not part of check)
 
 DEBS := build-essential cmake pkg-config libjansson-dev libssl-dev graphviz
-BENCH_DEBS := python3-dask python3-numpy
+BENCH_DEBS := python3-dask python3-numpy libstarpu-dev
 JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -43,7 +43,9 @@ check-asan: build-asan
 check: check-release check-asan
 
 bench: build bench-deps
+	cmake -S . -B build >/dev/null && cmake --build build -j $(JOBS)
 	./build/bench/plan_bench
+	./build/bench/run_bench
 
 clean:
 	rm -rf build build-asan
