@@ -76,7 +76,9 @@ typedef struct jf_executor_i {
 
 jf_run_params jf_run_default_params(void);
 
-/* Wrap an implementation; the executor owns `self` (iface->destroy frees it). */
+/* Wrap an implementation; the executor owns `self` (iface->destroy frees it)
+ * once this succeeds; on failure `self` stays the caller's. One run at a
+ * time per executor. Stats are filled even when a run fails: free them. */
 jf_status jf_executor_create(const jf_executor_i *iface, void *self, jf_executor **out);
 /* The local pool: `threads` persistent workers (0: one per online core),
  * per-worker queues with work stealing. */
@@ -87,14 +89,15 @@ int jf_executor_threads(const jf_executor *ex);
 /* The message of the last failed run ("" if none). */
 const char *jf_executor_errmsg(const jf_executor *ex);
 
-/* Run a plan. JF_ETASK (a task failed; message names it), JF_EINTR,
+/* Run a plan (params NULL: defaults). JF_ETASK (a task failed; message names it), JF_EINTR,
  * JF_ENOMEM. stats may be NULL; else free it with jf_run_stats_free(). */
 jf_status jf_run(jf_executor *ex, const jf_plan *plan, const jf_run_params *params,
                  jf_run_stats *stats);
 void jf_run_stats_free(jf_run_stats *stats);
 
 /* Cost of one dispatch on this executor in nanoseconds of one worker's
- * time: a few milliseconds of running tiny probe tasks. */
+ * time: a few milliseconds of running tiny probe tasks; -1 if the probe
+ * could not run. */
 double jf_measure_dispatch_ns(jf_executor *ex);
 
 /* Busy-wait for about `us` microseconds (calibrated once per process). */

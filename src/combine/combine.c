@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "combine/combine_impl.h"
+#include "core/plan_impl.h"
 
 jf_combine_params jf_combine_default_params(void)
 {
@@ -150,12 +151,23 @@ static uint32_t sweep(jf__combiner *c)
     return c->merges - before;
 }
 
+/* Targets numbered by their groups' positions, which the combiner keeps
+ * topological: the plan needs no second ordering. */
 static jf_status make_plan(jf__combiner *c, jf_plan **out)
 {
-    uint32_t n = c->job->n_tasks;
+    uint32_t n = c->job->n_tasks, targets = 0;
+    uint32_t *at = c->head; /* reused: position -> group */
+    for (uint32_t i = 0; i < n; i++)
+        at[i] = UINT32_MAX;
     for (uint32_t t = 0; t < n; t++)
-        c->next[t] = jf__cb_find(c, t); /* reuse as the group label */
-    return jf_plan_from_groups(c->job, c->next, out);
+        if (c->parent[t] == t)
+            at[c->ord[t]] = t;
+    for (uint32_t i = 0; i < n; i++)
+        if (at[i] != UINT32_MAX)
+            c->size[at[i]] = targets++; /* reused: group -> target number */
+    for (uint32_t t = 0; t < n; t++)
+        c->next[t] = c->size[jf__cb_find(c, t)];
+    return jf__plan_from_numbered(c->job, c->next, targets, out);
 }
 
 static void fill_stats(const jf__combiner *c, const jf_plan *plan, jf_combine_stats *stats)
@@ -197,9 +209,13 @@ jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out
     jf__combiner c;
     jf_status st = jf__cb_init(&c, job, params);
     if (st == JF_OK) {
-        do
+        /* Refusals by limits persist (groups only grow); only a refused
+         * cycle can turn into a merge later, so only then sweep again. */
+        uint32_t merged;
+        do {
             c.passes++;
-        while (sweep(&c) > 0 && !c.out_of_memory);
+            merged = sweep(&c);
+        } while (merged > 0 && c.refused[JF_REFUSED_CYCLE] > 0 && !c.out_of_memory);
         st = c.out_of_memory ? JF_ENOMEM : make_plan(&c, out);
         if (st != JF_OK)
             jf__job_fail(job, st, "combining: %s", jf_status_str(st));

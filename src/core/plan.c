@@ -139,6 +139,16 @@ static jf_status alloc_graph(jf_plan *plan)
     return JF_OK;
 }
 
+/* Whether every target edge goes from a lower number to a higher one. */
+static int numbered_topologically(const jf_plan *plan)
+{
+    for (uint32_t g = 0; g < plan->n_targets; g++)
+        for (uint64_t e = plan->succ_off[g]; e < plan->succ_off[g + 1]; e++)
+            if (plan->succ[e] <= g)
+                return 0;
+    return 1;
+}
+
 /* Build the target graph, order it, and when the first numbering is not
  * already topological renumber the targets and build it again. */
 static jf_status build_graph(jf_plan *plan)
@@ -157,7 +167,9 @@ static jf_status build_graph(jf_plan *plan)
     fill_succ(plan, queue, slot);
     fill_pred(plan);
     jf_status st = JF_OK;
-    if (order_targets(plan, rank, queue) != nt) {
+    if (numbered_topologically(plan)) {
+        /* nothing to reorder */
+    } else if (order_targets(plan, rank, queue) != nt) {
         st = plan_fail(plan, JF_ECYCLE, "the grouping makes a cycle between targets");
     } else {
         int identity = 1;
@@ -209,6 +221,21 @@ static jf_status plan_alloc(const jf_job *job, jf_plan **out)
     return JF_OK;
 }
 
+/* Demands and device slots of the targets. */
+static jf_status finish_plan(jf_plan *plan)
+{
+    const jf_job *job = plan->job;
+    size_t nt = (size_t)plan->n_targets + 1;
+    plan->demand = jf__calloc(nt * (size_t)(job->n_res ? job->n_res : 1), sizeof(double));
+    plan->device = jf__malloc(nt * sizeof *plan->device);
+    if (!plan->demand || !plan->device)
+        return plan_fail(plan, JF_ENOMEM, "out of memory");
+    aggregate_demands(plan);
+    for (uint32_t g = 0; g < plan->n_targets; g++)
+        plan->device[g] = -1;
+    return JF_OK;
+}
+
 jf_status jf_plan_from_groups(const jf_job *job, const uint32_t *group_of, jf_plan **out)
 {
     JF_ASSERT(job->validated);
@@ -218,23 +245,36 @@ jf_status jf_plan_from_groups(const jf_job *job, const uint32_t *group_of, jf_pl
         st = number_groups(plan, group_of);
     if (st == JF_OK)
         st = build_graph(plan);
-    if (st == JF_OK) {
-        size_t nt = (size_t)plan->n_targets + 1;
-        plan->demand = jf__calloc(nt * (size_t)(job->n_res ? job->n_res : 1), sizeof(double));
-        plan->device = jf__malloc(nt * sizeof *plan->device);
-        if (!plan->demand || !plan->device)
-            st = plan_fail(plan, JF_ENOMEM, "out of memory");
-    }
+    if (st == JF_OK)
+        st = finish_plan(plan);
     if (st != JF_OK) {
         jf_plan_destroy(plan);
         *out = NULL;
         return st;
     }
-    aggregate_demands(plan);
-    for (uint32_t g = 0; g < plan->n_targets; g++)
-        plan->device[g] = -1;
     *out = plan;
     return JF_OK;
+}
+
+jf_status jf__plan_from_numbered(const jf_job *job, const uint32_t *target_of,
+                                 uint32_t n_targets, jf_plan **out)
+{
+    JF_ASSERT(job->validated);
+    jf_plan *plan;
+    jf_status st = plan_alloc(job, &plan);
+    if (st == JF_OK) {
+        memcpy(plan->target_of, target_of, (size_t)job->n_tasks * sizeof *target_of);
+        plan->n_targets = n_targets;
+        st = build_graph(plan);
+    }
+    if (st == JF_OK)
+        st = finish_plan(plan);
+    if (st != JF_OK) {
+        jf_plan_destroy(plan);
+        plan = NULL;
+    }
+    *out = plan;
+    return st;
 }
 
 jf_status jf_plan_identity(const jf_job *job, jf_plan **out)

@@ -22,4 +22,9 @@ struct jf_plan {
     char *source_path, *source_sha256, *options_json;
 };
 
+/* A plan whose targets are already numbered 0..n_targets-1 (target_of per
+ * task), in a topological order when possible (else it is reordered). */
+JF__HIDDEN jf_status jf__plan_from_numbered(const jf_job *job, const uint32_t *target_of,
+                                            uint32_t n_targets, jf_plan **out);
+
 #endif
