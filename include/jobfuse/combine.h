@@ -95,8 +95,8 @@ jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out
  * cp_growth of the estimated run time (max of critical path and work per
  * thread) and every thread keeps targets_per_thread targets to balance.
  * Time estimates are the tasks' `time` demands, at least min_task_us. It
- * tries chains, trees (by in- or out-degree) and small blocks (K = 3, 5),
- * batches independent siblings, and keeps the plan with the best estimate. */
+ * tries chains and trees (by in- or out-degree), batches independent
+ * siblings, and keeps the plan with the best estimate. */
 typedef struct {
     int threads;                  /* workers that will run the plan (>= 1) */
     double dispatch_ns;           /* cost of one dispatch, measured (jf_measure_dispatch_ns) */

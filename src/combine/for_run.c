@@ -198,9 +198,22 @@ static const config configs[] = {
     {2, JF_DEGREE_BOTH, 0, "chains"},
     {2, JF_DEGREE_IN, 1, "chains and out-trees (in-degree < 2)"},
     {2, JF_DEGREE_OUT, 1, "chains and in-trees (out-degree < 2)"},
-    {3, JF_DEGREE_BOTH, 1, "blocks (degree < 3)"},
-    {5, JF_DEGREE_BOTH, 1, "blocks (degree < 5)"},
 };
+/* Blocks (degree < 3 or 5) were tried too: on wavefront and layered jobs the
+ * cycle searches cost more than the dispatches they saved (bench/RESULTS.md). */
+
+/* Whether a tree configuration would see candidates that chains do not:
+ * some task with in-degree < 2 and out-degree >= 2 (or the reverse). */
+static int adds_candidates(const jf_job *job, jf_degree_mode mode)
+{
+    for (uint32_t t = 0; t < job->n_tasks; t++) {
+        uint64_t in = job->in_off[t + 1] - job->in_off[t];
+        uint64_t out = job->out_off[t + 1] - job->out_off[t];
+        if (mode == JF_DEGREE_IN ? in < 2 && out >= 2 : out < 2 && in >= 2)
+            return 1;
+    }
+    return 0;
+}
 
 static jf_combine_params config_params(const tuner *tu, const config *cf, double grain)
 {
@@ -273,6 +286,8 @@ static void keep_better(candidate *best, candidate *c)
 static jf_status search_configs(tuner *tu, candidate *best, uint32_t *tried, double *finish)
 {
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        if (configs[i].mode != JF_DEGREE_BOTH && !adds_candidates(tu->job, configs[i].mode))
+            continue;
         double grain = tu->grain;
         for (int attempt = 0; attempt < (configs[i].limited ? 2 : 1); attempt++, grain /= 4) {
             candidate c;
