@@ -1033,6 +1033,34 @@ static void test_status_strings(void)
     JF_CHECK(jf_status_str((jf_status)-1) != NULL);
 }
 
+static int noop_task(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* Tasks added without an id are named "t<index>" when an id is first
+ * needed, in index order, skipping names users took ("t<index>_<k>"). */
+static void test_anonymous_ids(void)
+{
+    jf_job *job = new_job("anon");
+    uint32_t a, b, c, d, found;
+    JF_CHECK_STATUS(jf_job_add_task(job, noop_task, NULL, &a), JF_OK);
+    JF_CHECK_STATUS(jf_job_add_task_anon(job, &b), JF_OK);
+    /* a user id equal to a pending name: the pending one is named first */
+    JF_CHECK_STATUS(jf_job_add_task_id(job, "t1", &c), JF_EINVAL);
+    JF_CHECK_STATUS(jf_job_add_task_id(job, "t3", &c), JF_OK);
+    JF_CHECK_STATUS(jf_job_add_task_anon(job, &d), JF_OK);
+    JF_CHECK_U(d, ==, 3);
+    JF_CHECK(strcmp(jf_job_task_id(job, d), "t3_1") == 0);
+    JF_CHECK(strcmp(jf_job_task_id(job, a), "t0") == 0);
+    JF_CHECK(strcmp(jf_job_task_id(job, b), "t1") == 0);
+    JF_CHECK(jf_job_task_find(job, "t3_1", &found) && found == d);
+    JF_CHECK(jf_job_task_find(job, "t0", &found) && found == a);
+    JF_CHECK_STATUS(jf_job_validate(job), JF_OK);
+    jf_job_destroy(job);
+}
+
 int main(void)
 {
     make_tmp_dir();
@@ -1055,8 +1083,9 @@ int main(void)
     test_parse_quantity();
     test_limit_parse();
     test_status_strings();
+    test_anonymous_ids();
     jf_alloc_get_stats(&end);
     JF_CHECK_U(end.bytes_in_use, ==, base.bytes_in_use); /* everything destroyed */
     rmdir(tmp_dir);
-    return jf_test_finish("test_job", "groups of checks", 17);
+    return jf_test_finish("test_job", "groups of checks", 18);
 }

@@ -62,7 +62,7 @@ static jf_status check_task_fits(jf_job *job, int r, double largest)
             return jf__job_fail(job, JF_ECAPACITY,
                                 "task \"%s\": demand %s=%.17g exceeds the capacity of every "
                                 "device (largest %.17g)",
-                                job->ids[t], job->res_name[r], job->demand[r][t], largest);
+                                jf__id(job, t), job->res_name[r], job->demand[r][t], largest);
     return JF_OK;
 }
 

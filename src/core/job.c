@@ -14,8 +14,10 @@ jf_status jf__job_fail(jf_job *job, jf_status st, const char *fmt, ...)
 
 static const char *id_of(const void *ctx, uint32_t task)
 {
-    return ((const jf_job *)ctx)->ids[task];
+    return ((const jf_job *)ctx)->ids[task]; /* only named tasks are in the map */
 }
+
+static jf_status name_pending(const jf_job *cjob);
 
 jf_status jf_job_create(const char *name, jf_job **out)
 {
@@ -23,6 +25,7 @@ jf_status jf_job_create(const char *name, jf_job **out)
     jf_job *job = jf__calloc(1, sizeof *job);
     if (!job)
         return JF_ENOMEM;
+    pthread_mutex_init(&job->id_lock, NULL);
     job->name = jf__strdup(name ? name : "job");
     if (!job->name || jf_job_declare_resource(job, "memory", JF_RULE_SUM) < 0 ||
         jf_job_declare_resource(job, "time", JF_RULE_SUM) < 0 ||
@@ -62,6 +65,7 @@ void jf_job_destroy(jf_job *job)
     jf__free(job->topo);
     jf__arena_free(&job->arena);
     jf__free(job->name);
+    pthread_mutex_destroy(&job->id_lock);
     jf__free(job);
 }
 
@@ -162,6 +166,8 @@ jf_status jf_job_add_task_id(jf_job *job, const char *id, uint32_t *out_task)
     uint32_t found;
     if (!id || !*id)
         return jf__job_fail(job, JF_EINVAL, "a task id must be a non-empty string");
+    if (name_pending(job) != JF_OK) /* anonymous ids first: they do not move */
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
     if (jf__strmap_find(&job->id_map, id, id_of, job, &found))
         return jf__job_fail(job, JF_EINVAL, "task \"%s\": duplicate id", id);
     if (job->n_tasks == UINT32_MAX - 1)
@@ -181,14 +187,67 @@ jf_status jf_job_add_task_id(jf_job *job, const char *id, uint32_t *out_task)
     return JF_OK;
 }
 
+/* Anonymous tasks get their id ("t<index>", or "t<index>_<k>" when taken)
+ * only when some id is first needed: formatting and interning a million ids
+ * would cost more than building the rest of the job. */
 jf_status jf_job_add_task_anon(jf_job *job, uint32_t *out_task)
+{
+    if (job->validated)
+        return jf__job_fail(job, JF_EINVAL, "the job is validated: no more tasks");
+    if (job->n_tasks == UINT32_MAX - 1)
+        return jf__job_fail(job, JF_EINVAL, "too many tasks");
+    if (job->n_tasks == job->task_cap && grow_tasks(job) != 0)
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    uint32_t t = job->n_tasks++;
+    job->ids[t] = NULL;
+    job->work[t] = (jf_work){JF_WORK_NOOP, 0};
+    atomic_store(&job->ids_pending, 1);
+    if (out_task)
+        *out_task = t;
+    return JF_OK;
+}
+
+static jf_status name_task(jf_job *job, uint32_t t)
 {
     char id[48];
     uint32_t found;
-    jf__fmt(id, sizeof id, "t%u", job->n_tasks);
+    jf__fmt(id, sizeof id, "t%u", t);
     for (unsigned k = 1; jf__strmap_find(&job->id_map, id, id_of, job, &found); k++)
-        jf__fmt(id, sizeof id, "t%u_%u", job->n_tasks, k);
-    return jf_job_add_task_id(job, id, out_task);
+        jf__fmt(id, sizeof id, "t%u_%u", t, k);
+    const char *copy = jf__arena_strdup(&job->arena, id);
+    if (!copy)
+        return JF_ENOMEM;
+    job->ids[t] = copy;
+    if (jf__strmap_insert(&job->id_map, t, id_of, job) != 0) {
+        job->ids[t] = NULL;
+        return JF_ENOMEM;
+    }
+    return JF_OK;
+}
+
+/* Give every anonymous task its id, in index order (so ids never depend on
+ * when they were asked for). Safe to call from several threads. */
+static jf_status name_pending(const jf_job *cjob)
+{
+    jf_job *job = (jf_job *)cjob; /* ids are a cache: filling them is not a change */
+    if (!atomic_load(&job->ids_pending))
+        return JF_OK;
+    jf_status st = JF_OK;
+    pthread_mutex_lock(&job->id_lock);
+    for (uint32_t t = 0; t < job->n_tasks && st == JF_OK; t++)
+        if (!job->ids[t])
+            st = name_task(job, t);
+    if (st == JF_OK)
+        atomic_store(&job->ids_pending, 0);
+    pthread_mutex_unlock(&job->id_lock);
+    return st;
+}
+
+const char *jf__id(const jf_job *job, uint32_t task)
+{
+    if (!job->ids[task] && name_pending(job) != JF_OK)
+        return "?"; /* out of memory while naming: still printable */
+    return job->ids[task];
 }
 
 jf_status jf_job_add_task(jf_job *job, jf_task_fn fn, void *arg, uint32_t *out_task)
@@ -204,7 +263,7 @@ jf_status jf_job_add_task(jf_job *job, jf_task_fn fn, void *arg, uint32_t *out_t
             return jf__job_fail(job, JF_ENOMEM, "out of memory");
         }
     }
-    uint32_t t;
+    uint32_t t = 0;
     jf_status st = jf_job_add_task_anon(job, &t);
     if (st != JF_OK)
         return st;
@@ -231,7 +290,7 @@ jf_status jf_job_set_demand(jf_job *job, uint32_t task, int resource, double val
     if (!isfinite(value) || value < 0)
         return jf__job_fail(job, JF_EINVAL,
                             "task \"%s\": demand \"%s\" must be a finite number >= 0",
-                            job->ids[task], job->res_name[resource]);
+                            jf__id(job, task), job->res_name[resource]);
     job->demand[resource][task] = value;
     return JF_OK;
 }
@@ -242,7 +301,7 @@ jf_status jf_job_set_work(jf_job *job, uint32_t task, jf_work work)
         return JF_EINVAL;
     if (!isfinite(work.us) || work.us < 0)
         return jf__job_fail(job, JF_EINVAL, "task \"%s\": work time must be >= 0",
-                            job->ids[task]);
+                            jf__id(job, task));
     job->work[task] = work;
     return JF_OK;
 }
@@ -270,7 +329,7 @@ jf_status jf_job_add_dep(jf_job *job, uint32_t before, uint32_t after, uint64_t 
         return JF_EINVAL;
     if (bytes > JF__BYTES_MAX)
         return jf__job_fail(job, JF_EINVAL, "task \"%s\": bytes of the dependency on \"%s\" "
-                            "must be at most 2^63-1", job->ids[after], job->ids[before]);
+                            "must be at most 2^63-1", jf__id(job, after), jf__id(job, before));
     size_t need = job->n_deps + 1, cap = job->dep_cap;
     if (jf__grow((void **)&job->dep_before, &cap, need, sizeof(uint32_t)) != 0)
         return jf__job_fail(job, JF_ENOMEM, "out of memory");
@@ -292,10 +351,12 @@ jf_status jf_job_add_dep(jf_job *job, uint32_t before, uint32_t after, uint64_t 
 
 uint32_t jf_job_task_count(const jf_job *job) { return job->n_tasks; }
 uint64_t jf_job_edge_count(const jf_job *job) { return job->n_edges; }
-const char *jf_job_task_id(const jf_job *job, uint32_t task) { return job->ids[task]; }
+const char *jf_job_task_id(const jf_job *job, uint32_t task) { return jf__id(job, task); }
 
 int jf_job_task_find(const jf_job *job, const char *id, uint32_t *out_task)
 {
+    if (name_pending(job) != JF_OK)
+        return 0;
     return jf__strmap_find(&job->id_map, id, id_of, job, out_task);
 }
 

@@ -2,6 +2,9 @@
 #ifndef JF_JOB_IMPL_H
 #define JF_JOB_IMPL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "core/internal.h"
 #include "jobfuse/job.h"
 
@@ -20,8 +23,10 @@ struct jf_job {
 
     uint32_t n_tasks;
     size_t task_cap;
-    const char **ids;
+    const char **ids;     /* NULL for an anonymous task not named yet */
     jf__strmap id_map;
+    atomic_int ids_pending; /* some task still has no id */
+    pthread_mutex_t id_lock;
     jf_work *work;
     const char **op;   /* NULL until some task has an op */
     jf_task_fn *fn;    /* NULL until some task has a function */
@@ -40,6 +45,9 @@ struct jf_job {
     uint64_t *out_bytes, *in_bytes;
     uint32_t *topo;
 };
+
+/* A task's id, naming anonymous tasks first if need be; never NULL. */
+JF__HIDDEN const char *jf__id(const jf_job *job, uint32_t task);
 
 /* Set the job's message; returns st for tail calls. */
 JF__HIDDEN jf_status jf__job_fail(jf_job *job, jf_status st, const char *fmt, ...)

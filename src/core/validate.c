@@ -7,7 +7,7 @@ static jf_status check_self_deps(jf_job *job)
     for (size_t i = 0; i < job->n_deps; i++)
         if (job->dep_before[i] == job->dep_after[i])
             return jf__job_fail(job, JF_EINVAL, "task \"%s\": depends on itself",
-                                job->ids[job->dep_before[i]]);
+                                jf__id(job, job->dep_before[i]));
     return JF_OK;
 }
 
@@ -28,7 +28,7 @@ static void warn_duplicate(const jf_job *job, uint32_t before, uint32_t after, s
 {
     if (*warned < 10)
         jf__log(JF_LOG_WARN, "task \"%s\": duplicate dependency on \"%s\" merged (bytes added)",
-                job->ids[after], job->ids[before]);
+                jf__id(job, after), jf__id(job, before));
     (*warned)++;
 }
 
@@ -156,10 +156,10 @@ static jf_status report_cycle(jf_job *job, const uint32_t *indeg, uint32_t *step
     size_t used = 0;
     for (uint32_t i = 0; i < len && i < 8 && used < sizeof msg; i++)
         used += (size_t)snprintf(msg + used, sizeof msg - used, "\"%s\" -> ",
-                                 job->ids[walk[k - 1 - i]]);
+                                 jf__id(job, walk[k - 1 - i]));
     if (used < sizeof msg)
         snprintf(msg + used, sizeof msg - used, "%s\"%s\"", len > 8 ? "... -> " : "",
-                 job->ids[walk[k - 1]]);
+                 jf__id(job, walk[k - 1]));
     jf__free(walk);
     return jf__job_fail(job, JF_ECYCLE, "cycle of %u tasks: %s", len, msg);
 }

@@ -49,7 +49,7 @@ static jf_status read_resources(reader *rd, json_t *res)
 
 static jf_status read_demand(reader *rd, uint32_t t, json_t *demand)
 {
-    const char *id = rd->job->ids[t];
+    const char *id = jf__id(rd->job, t);
     if (!json_is_object(demand))
         return jf__job_fail(rd->job, JF_EINVAL, "%s: task \"%s\": \"demand\" must be an object, not %s",
                             rd->path, id, type_name(demand));
@@ -75,7 +75,7 @@ static jf_status read_demand(reader *rd, uint32_t t, json_t *demand)
 
 static jf_status read_work(reader *rd, uint32_t t, json_t *work)
 {
-    const char *id = rd->job->ids[t];
+    const char *id = jf__id(rd->job, t);
     json_t *kind = json_object_get(work, "kind"), *us = json_object_get(work, "us");
     if (!json_is_object(work) || !json_is_string(kind))
         return jf__job_fail(rd->job, JF_EINVAL,
@@ -146,7 +146,7 @@ static int read_bytes(json_t *v, uint64_t *out)
 
 static jf_status read_dep(reader *rd, uint32_t t, json_t *dep)
 {
-    const char *id = rd->job->ids[t];
+    const char *id = jf__id(rd->job, t);
     json_t *name = dep, *bytes = NULL;
     if (json_is_object(dep)) {
         name = json_object_get(dep, "task");
@@ -177,7 +177,7 @@ static jf_status read_deps(reader *rd, uint32_t t, json_t *deps)
         return JF_OK;
     if (!json_is_array(deps))
         return jf__job_fail(rd->job, JF_EINVAL, "%s: task \"%s\": \"deps\" must be an array, not %s",
-                            rd->path, rd->job->ids[t], type_name(deps));
+                            rd->path, jf__id(rd->job, t), type_name(deps));
     size_t i;
     json_t *dep;
     json_array_foreach(deps, i, dep) {
@@ -278,7 +278,7 @@ static void write_task_deps(FILE *f, const jf_job *job, uint32_t t)
     fputs(", \"deps\": [", f);
     for (uint64_t k = b; k < e; k++) {
         fputs(k > b ? ", {\"task\": " : "{\"task\": ", f);
-        jf__json_put_string(f, job->ids[job->in_task[k]]);
+        jf__json_put_string(f, jf__id(job, job->in_task[k]));
         fprintf(f, ", \"bytes\": %llu}", (unsigned long long)job->in_bytes[k]);
     }
     putc(']', f);
@@ -288,7 +288,7 @@ static void write_task(FILE *f, const jf_job *job, uint32_t t)
 {
     static const char *const kind[] = {"noop", "spin", "sleep"};
     fputs("  {\"id\": ", f);
-    jf__json_put_string(f, job->ids[t]);
+    jf__json_put_string(f, jf__id(job, t));
     if (job->op && job->op[t]) {
         fputs(", \"op\": ", f);
         jf__json_put_string(f, job->op[t]);

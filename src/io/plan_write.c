@@ -9,7 +9,7 @@ static void write_members(FILE *f, const jf_plan *plan, uint32_t g)
     fputs(", \"members\": [", f);
     for (uint64_t k = plan->member_off[g]; k < plan->member_off[g + 1]; k++) {
         fputs(k > plan->member_off[g] ? ", " : "", f);
-        jf__json_put_string(f, job->ids[plan->members[k]]);
+        jf__json_put_string(f, jf__id(job, plan->members[k]));
     }
     putc(']', f);
 }

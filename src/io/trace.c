@@ -13,7 +13,7 @@ static void write_members(FILE *f, const jf_plan *plan, uint32_t target)
     fputs("\"members\": [", f);
     for (uint64_t k = b; k < e && k < b + SHOWN; k++) {
         fputs(k > b ? ", " : "", f);
-        jf__json_put_string(f, job->ids[plan->members[k]]);
+        jf__json_put_string(f, jf__id(job, plan->members[k]));
     }
     fprintf(f, "], \"member_count\": %llu", (unsigned long long)(e - b));
 }

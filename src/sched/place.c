@@ -56,7 +56,7 @@ jf_status jf_plan_place(jf_plan *plan, const jf_devices *devs)
         if (d < 0) {
             jf__fmt(plan->errmsg, sizeof plan->errmsg,
                     "target T%u (first task \"%s\") fits no single device", g,
-                    plan->job->ids[plan->members[plan->member_off[g]]]);
+                    jf__id(plan->job, plan->members[plan->member_off[g]]));
             st = JF_ECAPACITY;
             break;
         }
