@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/job_impl.h"
 #include "core/plan_impl.h"
 #include "jobfuse/combine.h"
 
@@ -215,6 +216,59 @@ static int adds_candidates(const jf_job *job, jf_degree_mode mode)
     return 0;
 }
 
+/* Edges whose two tasks are both first-group candidates of (K = 2, mode):
+ * the merges a configuration could make at most. */
+static uint64_t mergeable_edges(const jf_job *job, jf_degree_mode mode)
+{
+    uint64_t count = 0;
+    for (uint32_t u = 0; u < job->n_tasks; u++) {
+        uint64_t in = job->in_off[u + 1] - job->in_off[u], out = job->out_off[u + 1] - job->out_off[u];
+        if ((mode != JF_DEGREE_OUT && in >= 2) || (mode != JF_DEGREE_IN && out >= 2))
+            continue;
+        for (uint64_t e = job->out_off[u]; e < job->out_off[u + 1]; e++) {
+            uint32_t v = job->out_task[e];
+            uint64_t vin = job->in_off[v + 1] - job->in_off[v];
+            uint64_t vout = job->out_off[v + 1] - job->out_off[v];
+            count += !((mode != JF_DEGREE_OUT && vin >= 2) || (mode != JF_DEGREE_IN && vout >= 2));
+        }
+    }
+    return count;
+}
+
+/* Tasks that batching could take: no edge but one shared neighbour, or none. */
+static uint64_t batchable_tasks(const jf_job *job)
+{
+    uint64_t count = 0;
+    for (uint32_t t = 0; t < job->n_tasks; t++) {
+        uint64_t in = job->in_off[t + 1] - job->in_off[t], out = job->out_off[t + 1] - job->out_off[t];
+        count += in + out <= 1;
+    }
+    return count;
+}
+
+/* Combining cannot pay when under 1% of the tasks could join another. */
+static int worth_trying(const jf_job *job)
+{
+    uint64_t enough = job->n_tasks / 100 + 1;
+    return mergeable_edges(job, JF_DEGREE_IN) >= enough ||
+           mergeable_edges(job, JF_DEGREE_OUT) >= enough || batchable_tasks(job) >= enough;
+}
+
+/* What the chains configuration would check: no task above every device. */
+static jf_status check_devices(jf_job *job, const jf_devices *devs)
+{
+    for (int r = 0; devs && r < job->n_res; r++) {
+        double largest = jf_devices_capacity_max(devs, job->res_name[r]);
+        for (uint32_t t = 0; t < job->n_tasks; t++)
+            if (job->demand[r][t] > largest)
+                return jf__job_fail(job, JF_ECAPACITY,
+                                    "task \"%s\": demand %s=%.17g exceeds the capacity of every "
+                                    "device (largest %.17g)",
+                                    jf__id(job, t), job->res_name[r], job->demand[r][t], largest);
+    }
+    return JF_OK;
+}
+
 static jf_combine_params config_params(const tuner *tu, const config *cf, double grain)
 {
     jf_combine_params cp = jf_combine_default_params();
@@ -332,7 +386,10 @@ jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, j
     uint32_t tried = 0;
     if (st == JF_OK && !finish)
         st = JF_ENOMEM;
-    if (st == JF_OK)
+    int worth = st == JF_OK && worth_trying(job);
+    if (st == JF_OK && !worth)
+        st = check_devices(job, params->devices);
+    if (st == JF_OK && worth)
         st = search_configs(&tu, &best, &tried, finish);
     if (st == JF_OK && !best.plan) /* chains alone never fail the bound */
         st = jf_plan_identity(job, &best.plan);
@@ -340,6 +397,10 @@ jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, j
         memset(report, 0, sizeof *report);
         if (best.cf)
             fill_report(&tu, &best, report);
+        else
+            snprintf(report->choice, sizeof report->choice, "%s",
+                     worth ? "nothing (no configuration kept the critical path)"
+                           : "nothing (under 1% of the tasks could join another)");
         report->tried = tried;
     }
     if (st == JF_OK)
