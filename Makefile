@@ -1,4 +1,4 @@
-# make demo   — install what is missing, build, plan the bundled example job
+# make demo   — install what is missing, build, plan and run the bundled example job
 # make check  — install what is missing, build, run every test (also under ASan+UBSan)
 # make bench  — build and run bench/plan_bench (not part of check)
 
@@ -32,6 +32,8 @@ build-asan: deps
 demo: build
 	./build/jobfuse plan examples/demo.json -o build/demo-plan.json --explain
 	@echo "plan written to build/demo-plan.json"
+	./build/jobfuse run examples/demo.json --explain --trace build/demo-trace.json
+	@echo "trace written to build/demo-trace.json (open it in Perfetto)"
 
 check-release: build
 	cd build && ctest --output-on-failure -j $(JOBS)

@@ -133,12 +133,13 @@ static void print_summary(const plan_args *a, const jf_plan *plan, const jf_comb
     unsigned long long ea = (unsigned long long)jf_plan_edge_count(plan);
     if (!a->quiet) {
         uint32_t which, largest = largest_target(plan, &which);
-        fprintf(stderr, "jobfuse plan: %s: %u tasks, %llu edges -> %u targets, %llu edges\n",
-                a->job_path, jf_job_task_count(job), eb, jf_plan_target_count(plan), ea);
+        uint32_t nt = jf_plan_target_count(plan);
+        fprintf(stderr, "jobfuse plan: %s: %u tasks, %llu edges -> %u target%s, %llu edges\n",
+                a->job_path, jf_job_task_count(job), eb, nt, nt == 1 ? "" : "s", ea);
         fprintf(stderr, "  critical path (time): %.6g -> %.6g\n", t->cp_before, t->cp_after);
         fprintf(stderr, "  largest target: T%u with %u members\n", which, largest);
-        fprintf(stderr, "  candidates: %u in the first group, %u in the second; %u merges in %u passes\n",
-                s->first_group, s->second_group, s->merges, s->passes);
+        fprintf(stderr, "  candidates: %u in the first group, %u in the second; %u merges in %u pass%s\n",
+                s->first_group, s->second_group, s->merges, s->passes, s->passes == 1 ? "" : "es");
         fprintf(stderr, "  merges refused at the fixpoint:");
         for (int r = JF_REFUSED_DEGREE; r < JF_REFUSED_COUNT; r++)
             fprintf(stderr, " %s %llu", jf_refusal_key((jf_refusal)r),

@@ -194,8 +194,9 @@ static int prepare(const run_args *a, prepared *pr, jf_executor *ex)
 static void print_explain(const prepared *pr)
 {
     const jf_job *job = pr->job;
-    fprintf(stderr, "jobfuse run: %u tasks -> %u targets", jf_job_task_count(job),
-            jf_plan_target_count(pr->plan));
+    uint32_t nt = jf_plan_target_count(pr->plan);
+    fprintf(stderr, "jobfuse run: %u tasks -> %u target%s", jf_job_task_count(job), nt,
+            nt == 1 ? "" : "s");
     if (!pr->auto_combined) {
         fputc('\n', stderr);
         return;
@@ -203,7 +204,7 @@ static void print_explain(const prepared *pr)
     const jf_run_combine_report *r = &pr->report;
     fprintf(stderr, " by %s\n", r->choice[0] ? r->choice : "no combining");
     fprintf(stderr, "  dispatch cost %.1f ns; estimated work %.6g us, critical path %.6g -> %.6g us;"
-                    " %u configurations tried; %u targets are batches of independent siblings\n",
+                    " %u configuration(s) tried; %u target(s) are batches of independent siblings\n",
             pr->dispatch_ns, r->est_work_us, r->est_cp_before_us, r->est_cp_after_us, r->tried,
             r->batched);
 }
