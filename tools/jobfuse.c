@@ -21,13 +21,18 @@ static const char usage[] =
     "`jobfuse COMMAND --help` tells more. Exit status: 0 ok, 1 failure while\n"
     "running, 2 bad input or usage.\n";
 
+static void print_error(const char *fmt, va_list ap)
+{
+    fputs("jobfuse: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cli_error(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("jobfuse: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
     return status;
 }
@@ -36,9 +41,7 @@ int cli_usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("jobfuse: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
     return CLI_BAD_INPUT;
 }

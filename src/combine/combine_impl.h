@@ -57,6 +57,10 @@ JF__HIDDEN uint32_t jf__cb_find(jf__combiner *c, uint32_t task);
 JF__HIDDEN int jf__cb_acyclic(jf__combiner *c, uint32_t a, uint32_t b, uint32_t *ord,
                               uint32_t *edges_ab);
 
+/* JF_ECAPACITY (message on the job) when a task's demand of resource r
+ * exceeds `largest`, the biggest capacity any device has. */
+JF__HIDDEN jf_status jf__cb_check_fits(jf_job *job, int r, double largest);
+
 /* Keep neighbour lists across the merge of a and b into root; 0 or -1. */
 JF__HIDDEN int jf__cb_merge_adj(jf__combiner *c, uint32_t a, uint32_t b, uint32_t root);
 

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "core/job_impl.h"
+#include "combine/combine_impl.h"
 #include "core/plan_impl.h"
 #include "jobfuse/combine.h"
 
@@ -257,16 +257,10 @@ static int worth_trying(const jf_job *job)
 /* What the chains configuration would check: no task above every device. */
 static jf_status check_devices(jf_job *job, const jf_devices *devs)
 {
-    for (int r = 0; devs && r < job->n_res; r++) {
-        double largest = jf_devices_capacity_max(devs, job->res_name[r]);
-        for (uint32_t t = 0; t < job->n_tasks; t++)
-            if (job->demand[r][t] > largest)
-                return jf__job_fail(job, JF_ECAPACITY,
-                                    "task \"%s\": demand %s=%.17g exceeds the capacity of every "
-                                    "device (largest %.17g)",
-                                    jf__id(job, t), job->res_name[r], job->demand[r][t], largest);
-    }
-    return JF_OK;
+    jf_status st = JF_OK;
+    for (int r = 0; devs && r < job->n_res && st == JF_OK; r++)
+        st = jf__cb_check_fits(job, r, jf_devices_capacity_max(devs, job->res_name[r]));
+    return st;
 }
 
 static jf_combine_params config_params(const tuner *tu, const config *cf, double grain)

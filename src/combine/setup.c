@@ -55,7 +55,7 @@ static jf_status resource_limits(jf__combiner *c, jf_job *job, const jf_combine_
     return JF_OK;
 }
 
-static jf_status check_task_fits(jf_job *job, int r, double largest)
+jf_status jf__cb_check_fits(jf_job *job, int r, double largest)
 {
     for (uint32_t t = 0; t < job->n_tasks; t++)
         if (job->demand[r][t] > largest)
@@ -76,7 +76,7 @@ static jf_status setup_limits(jf__combiner *c, jf_job *job, const jf_combine_par
         double largest = INFINITY;
         st = resource_limits(c, job, p, r, &largest);
         if (st == JF_OK && !p->allow_oversize)
-            st = check_task_fits(job, r, largest);
+            st = jf__cb_check_fits(job, r, largest);
     }
     return st;
 }

@@ -56,13 +56,7 @@ void jf_job_destroy(jf_job *job)
     jf__free(job->dep_before);
     jf__free(job->dep_after);
     jf__free(job->dep_bytes);
-    jf__free(job->out_off);
-    jf__free(job->in_off);
-    jf__free(job->out_task);
-    jf__free(job->in_task);
-    jf__free(job->out_bytes);
-    jf__free(job->in_bytes);
-    jf__free(job->topo);
+    jf__job_free_csr(job);
     jf__arena_free(&job->arena);
     jf__free(job->name);
     pthread_mutex_destroy(&job->id_lock);

@@ -46,6 +46,9 @@ struct jf_job {
     uint32_t *topo;
 };
 
+/* Free the edge arrays and the order made by validation. */
+JF__HIDDEN void jf__job_free_csr(jf_job *job);
+
 /* A task's id, naming anonymous tasks first if need be; never NULL. */
 JF__HIDDEN const char *jf__id(const jf_job *job, uint32_t task);
 

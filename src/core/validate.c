@@ -174,7 +174,7 @@ static void free_deps(jf_job *job)
     job->n_deps = job->dep_cap = 0;
 }
 
-static void free_csr(jf_job *job)
+void jf__job_free_csr(jf_job *job)
 {
     jf__free(job->out_off);
     jf__free(job->in_off);
@@ -214,7 +214,7 @@ jf_status jf_job_validate(jf_job *job)
     if (st == JF_OK)
         st = order_tasks(job);
     if (st != JF_OK) {
-        free_csr(job);
+        jf__job_free_csr(job);
         return st;
     }
     free_deps(job);
