@@ -70,15 +70,18 @@ static jf_status tuner_init(tuner *tu, jf_job *job, const jf_run_combine_params 
     tu->time_res = jf_job_resource_find(job, "time");
     uint32_t n = job->n_tasks;
     tu->est = jf__malloc(((size_t)n + 1) * sizeof *tu->est);
-    jf_plan *identity = NULL;
     double *finish = jf__malloc(((size_t)n + 1) * sizeof *finish);
-    jf_status st = tu->est && finish ? jf_plan_identity(job, &identity) : JF_ENOMEM;
-    if (st == JF_OK) {
-        for (uint32_t t = 0; t < n; t++)
-            tu->work += tu->est[t] = task_estimate(tu, t);
-        tu->cp0 = plan_cp(tu, identity, finish);
+    jf_status st = tu->est && finish ? JF_OK : JF_ENOMEM;
+    for (uint32_t t = 0; t < n && st == JF_OK; t++)
+        tu->work += tu->est[t] = task_estimate(tu, t);
+    for (uint32_t i = 0; i < n && st == JF_OK; i++) { /* critical path of the job itself */
+        uint32_t t = job->topo[i];
+        double start = 0;
+        for (uint64_t e = job->in_off[t]; e < job->in_off[t + 1]; e++)
+            start = JF__MAX(start, finish[job->in_task[e]]);
+        finish[t] = start + tu->est[t];
+        tu->cp0 = JF__MAX(tu->cp0, finish[t]);
     }
-    jf_plan_destroy(identity);
     jf__free(finish);
     int threads = JF__MAX(p->threads, 1);
     double lower = JF__MAX(tu->cp0, tu->work / threads);
@@ -203,19 +206,6 @@ static const config configs[] = {
 /* Blocks (degree < 3 or 5) were tried too: on wavefront and layered jobs the
  * cycle searches cost more than the dispatches they saved (bench/RESULTS.md). */
 
-/* Whether a tree configuration would see candidates that chains do not:
- * some task with in-degree < 2 and out-degree >= 2 (or the reverse). */
-static int adds_candidates(const jf_job *job, jf_degree_mode mode)
-{
-    for (uint32_t t = 0; t < job->n_tasks; t++) {
-        uint64_t in = job->in_off[t + 1] - job->in_off[t];
-        uint64_t out = job->out_off[t + 1] - job->out_off[t];
-        if (mode == JF_DEGREE_IN ? in < 2 && out >= 2 : out < 2 && in >= 2)
-            return 1;
-    }
-    return 0;
-}
-
 /* Edges whose two tasks are both first-group candidates of (K = 2, mode):
  * the merges a configuration could make at most. */
 static uint64_t mergeable_edges(const jf_job *job, jf_degree_mode mode)
@@ -334,7 +324,10 @@ static void keep_better(candidate *best, candidate *c)
 static jf_status search_configs(tuner *tu, candidate *best, uint32_t *tried, double *finish)
 {
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
-        if (configs[i].mode != JF_DEGREE_BOTH && !adds_candidates(tu->job, configs[i].mode))
+        /* a tree configuration costs a combine and a plan: worth it only
+         * when a tenth of the tasks could join another that way */
+        if (configs[i].mode != JF_DEGREE_BOTH &&
+            mergeable_edges(tu->job, configs[i].mode) < tu->job->n_tasks / 10)
             continue;
         double grain = tu->grain;
         for (int attempt = 0; attempt < (configs[i].limited ? 2 : 1); attempt++, grain /= 4) {
