@@ -95,8 +95,8 @@ jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out
  * cp_growth of the estimated run time (max of critical path and work per
  * thread) and every thread keeps targets_per_thread targets to balance.
  * Time estimates are the tasks' `time` demands, at least min_task_us. It
- * tries chains and trees (by in- or out-degree), batches independent
- * siblings, and keeps the plan with the best estimate. */
+ * first checks that combining can pay for itself at all, then tries chains
+ * and trees (by in- or out-degree), batches independent siblings, and keeps the plan with the best estimate. */
 typedef struct {
     int threads;                  /* workers that will run the plan (>= 1) */
     double dispatch_ns;           /* cost of one dispatch, measured (jf_measure_dispatch_ns) */
@@ -104,6 +104,9 @@ typedef struct {
     double min_task_us;           /* estimate for tasks without a time demand: 0.01 */
     double grain_factor;          /* a target aims at grain_factor x dispatch cost: 200 */
     uint32_t targets_per_thread;  /* 32 */
+    double combine_ns_per_item;   /* what combining costs per task + edge: 20 (plan_bench);
+                                     when even removing every dispatch would save less,
+                                     the tasks run alone */
     const jf_devices *devices;    /* capacities still apply; may be NULL */
 } jf_run_combine_params;
 

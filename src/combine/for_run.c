@@ -17,6 +17,7 @@ jf_run_combine_params jf_run_combine_default_params(void)
     p.min_task_us = 0.01;
     p.grain_factor = 200;
     p.targets_per_thread = 32;
+    p.combine_ns_per_item = 20;
     return p;
 }
 
@@ -236,9 +237,15 @@ static uint64_t batchable_tasks(const jf_job *job)
     return count;
 }
 
-/* Combining cannot pay when under 1% of the tasks could join another. */
-static int worth_trying(const jf_job *job)
+/* Combining cannot pay when it costs more than every dispatch it could
+ * remove, or when under 1% of the tasks could join another. */
+static int worth_trying(const jf_job *job, const jf_run_combine_params *p)
 {
+    double threads = JF__MAX(p->threads, 1);
+    double most_saved = (double)job->n_tasks * p->dispatch_ns / threads;
+    double cost = (double)(job->n_tasks + job->n_edges) * p->combine_ns_per_item;
+    if (most_saved < cost)
+        return 0;
     uint64_t enough = job->n_tasks / 100 + 1;
     return mergeable_edges(job, JF_DEGREE_IN) >= enough ||
            mergeable_edges(job, JF_DEGREE_OUT) >= enough || batchable_tasks(job) >= enough;
@@ -373,7 +380,7 @@ jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, j
     uint32_t tried = 0;
     if (st == JF_OK && !finish)
         st = JF_ENOMEM;
-    int worth = st == JF_OK && worth_trying(job);
+    int worth = st == JF_OK && worth_trying(job, params);
     if (st == JF_OK && !worth)
         st = check_devices(job, params->devices);
     if (st == JF_OK && worth)
@@ -384,10 +391,15 @@ jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, j
         memset(report, 0, sizeof *report);
         if (best.cf)
             fill_report(&tu, &best, report);
-        else
+        report->est_work_us = tu.work;
+        report->est_cp_before_us = tu.cp0;
+        if (!best.cf)
+            report->est_cp_after_us = tu.cp0;
+        if (!best.cf)
             snprintf(report->choice, sizeof report->choice, "%s",
                      worth ? "nothing (no configuration kept the critical path)"
-                           : "nothing (under 1% of the tasks could join another)");
+                           : "nothing (combining would cost more than the dispatches it "
+                             "could save, or under 1% of the tasks could join another)");
         report->tried = tried;
     }
     if (st == JF_OK)
