@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "jobfuse/combine.h"
 #include "jobfuse/gen.h"
 
@@ -86,17 +87,6 @@ static int errors;
 
 /* ---- clocks and small statistics ---- */
 
-static double clock_s(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall_s(void)
-{
-    return clock_s(CLOCK_MONOTONIC);
-}
 
 /* CPU time of the process in the kernel (page faults of fresh blocks). */
 static double sys_s(void)
@@ -108,21 +98,9 @@ static double sys_s(void)
 
 static double cpu_s(void)
 {
-    return clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    return bench_clock_s(CLOCK_PROCESS_CPUTIME_ID);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median of v[0..n), n >= 1; sorts v. */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static size_t bytes_in_use(void)
 {

@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "jobfuse/combine.h"
 #include "jobfuse/run.h"
 #include "run_bench.h"
@@ -114,25 +115,7 @@ static double dispatch_ns[MAX_THREADS_LIST]; /* jf_measure_dispatch_ns, once eac
 
 /* ---- clocks, medians, hashes ---- */
 
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median of v[0..n), n >= 1; sorts v. */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static uint64_t fnv(uint64_t h, uint64_t v)
 {

@@ -61,8 +61,6 @@ int main(int argc, char **argv)
         jf_run_combine_params rp = jf_run_combine_default_params();
         rp.threads = jf_executor_threads(ex);
         rp.dispatch_ns = jf_measure_dispatch_ns(ex);
-        if (rp.dispatch_ns <= 0)
-            rp.dispatch_ns = 100.0; /* a cautious guess */
         st = jf_combine_for_run(job, &rp, &plan, NULL);
     }
     jf_run_stats stats = {0};

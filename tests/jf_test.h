@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jobfuse/combine.h"
 
@@ -48,6 +49,14 @@
  * ====================================================================== */
 
 #define JF_TEST_MAX_REPORTS 60
+
+/* Seconds on the monotonic clock. */
+static inline double jf_test_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static int jf_test_failures_ __attribute__((unused));
 static char jf_test_ctx_[512] __attribute__((unused));

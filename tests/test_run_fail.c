@@ -29,12 +29,6 @@
 #define BASE_SEED 0x6661696c757265ULL
 #define NONE UINT32_MAX
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- a job of recording tasks, one of which may fail ---------------------- */
 
@@ -299,7 +293,7 @@ static void *stop_later(void *arg)
     stopper *s = arg;
     struct timespec ts = {(time_t)s->delay_s, (long)((s->delay_s - (time_t)s->delay_s) * 1e9)};
     nanosleep(&ts, NULL);
-    s->set_at = now_s();
+    s->set_at = jf_test_now_s();
     stop_flag = 1;
     return NULL;
 }
@@ -322,7 +316,7 @@ static void run_stopped(const jf_plan *plan, int threads, double delay_s, const 
     else
         stop_flag = 1;
     jf_status s = jf_run(ex, plan, &rp, &st);
-    double end = now_s();
+    double end = jf_test_now_s();
     if (delay_s > 0)
         pthread_join(th, NULL);
     else

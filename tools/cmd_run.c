@@ -158,8 +158,7 @@ static int combine_job(const run_args *a, prepared *pr, jf_executor *ex)
     } else {
         jf_run_combine_params rp = jf_run_combine_default_params();
         rp.threads = jf_executor_threads(ex);
-        pr->dispatch_ns = jf_measure_dispatch_ns(ex);
-        rp.dispatch_ns = pr->dispatch_ns > 0 ? pr->dispatch_ns : 100.0;
+        rp.dispatch_ns = pr->dispatch_ns = jf_measure_dispatch_ns(ex);
         rp.devices = pr->devs;
         pr->auto_combined = 1;
         st = jf_combine_for_run(pr->job, &rp, &pr->plan, &pr->report);

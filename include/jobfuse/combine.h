@@ -99,7 +99,8 @@ jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out
  * and trees (by in- or out-degree), batches independent siblings, and keeps the plan with the best estimate. */
 typedef struct {
     int threads;                  /* workers that will run the plan (>= 1) */
-    double dispatch_ns;           /* cost of one dispatch, measured (jf_measure_dispatch_ns) */
+    double dispatch_ns;           /* cost of one dispatch, measured (jf_measure_dispatch_ns);
+                                     <= 0 (no measure) counts as 100 */
     double cp_growth;             /* 0.05 */
     double min_task_us;           /* estimate for tasks without a time demand: 0.01 */
     double grain_factor;          /* a target aims at grain_factor x dispatch cost: 200 */

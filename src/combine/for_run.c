@@ -26,7 +26,10 @@ typedef struct {
     const jf_run_combine_params *p;
     int time_res;
     double *est;          /* per task, microseconds */
+    double *finish;       /* scratch for critical paths: one per task or target */
+    double dispatch_ns;   /* the measured cost, or a cautious guess without one */
     double work, cp0;     /* estimated work and critical path, us */
+    uint64_t mergeable_in, mergeable_out; /* edges a tree configuration could merge */
     double grain;         /* target time aimed at, us */
     double cp_allowed;
     uint32_t max_members; /* grain / smallest estimate, capped for balance */
@@ -59,7 +62,7 @@ static double plan_cp(const tuner *tu, const jf_plan *plan, double *finish)
 static double plan_score(const tuner *tu, const jf_plan *plan, double cp)
 {
     int threads = tu->p->threads;
-    double dispatch_us = tu->p->dispatch_ns * 1e-3 * (double)plan->n_targets / threads;
+    double dispatch_us = tu->dispatch_ns * 1e-3 * (double)plan->n_targets / threads;
     return JF__MAX(cp, tu->work / threads) + dispatch_us;
 }
 
@@ -69,9 +72,10 @@ static jf_status tuner_init(tuner *tu, jf_job *job, const jf_run_combine_params 
     tu->job = job;
     tu->p = p;
     tu->time_res = jf_job_resource_find(job, "time");
+    tu->dispatch_ns = p->dispatch_ns > 0 ? p->dispatch_ns : 100.0;
     uint32_t n = job->n_tasks;
     tu->est = jf__malloc(((size_t)n + 1) * sizeof *tu->est);
-    double *finish = jf__malloc(((size_t)n + 1) * sizeof *finish);
+    double *finish = tu->finish = jf__malloc(((size_t)n + 1) * sizeof *finish);
     jf_status st = tu->est && finish ? JF_OK : JF_ENOMEM;
     for (uint32_t t = 0; t < n && st == JF_OK; t++)
         tu->work += tu->est[t] = task_estimate(tu, t);
@@ -83,12 +87,11 @@ static jf_status tuner_init(tuner *tu, jf_job *job, const jf_run_combine_params 
         finish[t] = start + tu->est[t];
         tu->cp0 = JF__MAX(tu->cp0, finish[t]);
     }
-    jf__free(finish);
     int threads = JF__MAX(p->threads, 1);
     double lower = JF__MAX(tu->cp0, tu->work / threads);
     tu->cp_allowed = tu->cp0 + p->cp_growth * lower;
     double balance = tu->work / ((double)threads * JF__MAX(p->targets_per_thread, 1u));
-    tu->grain = JF__MIN(p->grain_factor * p->dispatch_ns * 1e-3, balance);
+    tu->grain = JF__MIN(p->grain_factor * tu->dispatch_ns * 1e-3, balance);
     double members = floor(tu->grain / p->min_task_us);
     tu->max_members = members < 1 ? 1 : members > 1e9 ? 1000000000u : (uint32_t)members;
     return st;
@@ -135,8 +138,8 @@ static double target_estimate(const tuner *tu, const jf_plan *plan, uint32_t g)
 }
 
 /* Relabel runs of siblings into batches of about one grain. */
-static uint32_t assign_batches(const tuner *tu, const jf_plan *plan, const sibling *s, uint32_t n,
-                               uint32_t *label)
+static uint32_t assign_batches(const tuner *tu, const jf_plan *plan, double grain,
+                               const sibling *s, uint32_t n, uint32_t *label)
 {
     uint32_t made = 0;
     for (uint32_t i = 0; i < n;) {
@@ -145,7 +148,7 @@ static uint32_t assign_batches(const tuner *tu, const jf_plan *plan, const sibli
         for (; j < n && s[j].key == s[i].key; j++) {
             uint32_t g = s[j].target, size = (uint32_t)(plan->member_off[g + 1] - plan->member_off[g]);
             double t = target_estimate(tu, plan, g);
-            if (j > i && (time + t > tu->grain || count + size > tu->max_members))
+            if (j > i && (time + t > grain || count + size > tu->max_members))
                 break;
             time += t;
             count += size;
@@ -158,7 +161,8 @@ static uint32_t assign_batches(const tuner *tu, const jf_plan *plan, const sibli
     return made;
 }
 
-static jf_status batch_siblings(const tuner *tu, jf_plan **plan, uint32_t *batched)
+static jf_status batch_siblings(const tuner *tu, double grain, jf_plan **plan,
+                                uint32_t *batched)
 {
     jf_plan *p = *plan;
     uint32_t n = tu->job->n_tasks, m = 0;
@@ -170,12 +174,12 @@ static jf_status batch_siblings(const tuner *tu, jf_plan **plan, uint32_t *batch
         return JF_ENOMEM;
     }
     for (uint32_t g = 0; g < p->n_targets; g++)
-        if (sibling_key(p, g, &s[m].key) && target_estimate(tu, p, g) < tu->grain)
+        if (sibling_key(p, g, &s[m].key) && target_estimate(tu, p, g) < grain)
             s[m++].target = g;
     for (uint32_t t = 0; t < n; t++)
         label[t] = p->members[p->member_off[p->target_of[t]]];
     qsort(s, m, sizeof *s, by_key);
-    *batched = assign_batches(tu, p, s, m, label);
+    *batched = assign_batches(tu, p, grain, s, m, label);
     jf_status st = JF_OK;
     if (*batched > 0) {
         jf_plan *q = NULL;
@@ -239,16 +243,19 @@ static uint64_t batchable_tasks(const jf_job *job)
 
 /* Combining cannot pay when it costs more than every dispatch it could
  * remove, or when under 1% of the tasks could join another. */
-static int worth_trying(const jf_job *job, const jf_run_combine_params *p)
+static int worth_trying(tuner *tu)
 {
-    double threads = JF__MAX(p->threads, 1);
-    double most_saved = (double)job->n_tasks * p->dispatch_ns / threads;
-    double cost = (double)(job->n_tasks + job->n_edges) * p->combine_ns_per_item;
+    const jf_job *job = tu->job;
+    double threads = JF__MAX(tu->p->threads, 1);
+    double most_saved = (double)job->n_tasks * tu->dispatch_ns / threads;
+    double cost = (double)(job->n_tasks + job->n_edges) * tu->p->combine_ns_per_item;
     if (most_saved < cost)
         return 0;
     uint64_t enough = job->n_tasks / 100 + 1;
-    return mergeable_edges(job, JF_DEGREE_IN) >= enough ||
-           mergeable_edges(job, JF_DEGREE_OUT) >= enough || batchable_tasks(job) >= enough;
+    tu->mergeable_in = mergeable_edges(job, JF_DEGREE_IN);
+    tu->mergeable_out = mergeable_edges(job, JF_DEGREE_OUT);
+    return tu->mergeable_in >= enough || tu->mergeable_out >= enough ||
+           batchable_tasks(job) >= enough;
 }
 
 /* What the chains configuration would check: no task above every device. */
@@ -286,23 +293,19 @@ typedef struct {
 
 /* Combine by one configuration; *out->plan stays NULL when the result
  * grows the critical path past what is allowed. */
-static jf_status try_config(tuner *tu, const config *cf, double grain, candidate *out,
-                            double *finish)
+static jf_status try_config(const tuner *tu, const config *cf, double grain, candidate *out)
 {
     memset(out, 0, sizeof *out);
     jf_combine_params cp = config_params(tu, cf, grain);
     jf_plan *plan = NULL;
     jf_status st = jf_combine(tu->job, &cp, &plan, NULL);
-    double saved = tu->grain;
-    tu->grain = grain;
     if (st == JF_OK)
-        st = batch_siblings(tu, &plan, &out->batched);
-    tu->grain = saved;
+        st = batch_siblings(tu, grain, &plan, &out->batched);
     if (st != JF_OK) {
         jf_plan_destroy(plan);
         return st;
     }
-    out->cp = plan_cp(tu, plan, finish);
+    out->cp = plan_cp(tu, plan, tu->finish);
     if (out->cp > tu->cp_allowed * (1 + 1e-9)) {
         jf_plan_destroy(plan);
         return JF_OK;
@@ -328,18 +331,20 @@ static void keep_better(candidate *best, candidate *c)
 
 /* Each limited configuration is tried at the grain, then at a quarter of it
  * when the first grew the critical path too much. */
-static jf_status search_configs(tuner *tu, candidate *best, uint32_t *tried, double *finish)
+static jf_status search_configs(const tuner *tu, candidate *best, uint32_t *tried)
 {
     for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         /* a tree configuration costs a combine and a plan: worth it only
          * when a tenth of the tasks could join another that way */
-        if (configs[i].mode != JF_DEGREE_BOTH &&
-            mergeable_edges(tu->job, configs[i].mode) < tu->job->n_tasks / 10)
+        uint64_t mergeable = configs[i].mode == JF_DEGREE_IN    ? tu->mergeable_in
+                             : configs[i].mode == JF_DEGREE_OUT ? tu->mergeable_out
+                                                                : UINT64_MAX;
+        if (mergeable < tu->job->n_tasks / 10)
             continue;
         double grain = tu->grain;
         for (int attempt = 0; attempt < (configs[i].limited ? 2 : 1); attempt++, grain /= 4) {
             candidate c;
-            jf_status st = try_config(tu, &configs[i], grain, &c, finish);
+            jf_status st = try_config(tu, &configs[i], grain, &c);
             ++*tried;
             if (st != JF_OK)
                 return st;
@@ -352,19 +357,27 @@ static jf_status search_configs(tuner *tu, candidate *best, uint32_t *tried, dou
     return JF_OK;
 }
 
-static void fill_report(const tuner *tu, const candidate *best, jf_run_combine_report *r)
+static void fill_report(const tuner *tu, const candidate *best, int worth, uint32_t tried,
+                        jf_run_combine_report *r)
 {
+    memset(r, 0, sizeof *r);
     r->est_work_us = tu->work;
     r->est_cp_before_us = tu->cp0;
-    r->est_cp_after_us = best->cp;
+    r->est_cp_after_us = best->cf ? best->cp : tu->cp0;
     r->grain_us = best->grain;
     r->batched = best->batched;
-    snprintf(r->choice, sizeof r->choice, "%s, targets of about %.3g us%s", best->cf->name,
-             best->cf->limited ? best->grain : tu->work,
-             best->batched ? ", independent siblings batched" : "");
-    if (!best->cf->limited)
-        snprintf(r->choice, sizeof r->choice, "%s (unlimited)%s", best->cf->name,
-                 best->batched ? ", independent siblings batched" : "");
+    r->tried = tried;
+    const char *batched = best->batched ? ", independent siblings batched" : "";
+    if (!best->cf)
+        snprintf(r->choice, sizeof r->choice, "%s",
+                 worth ? "nothing (no configuration kept the critical path)"
+                       : "nothing (combining would cost more than the dispatches it "
+                         "could save, or under 1% of the tasks could join another)");
+    else if (best->cf->limited)
+        snprintf(r->choice, sizeof r->choice, "%s, targets of about %.3g us%s", best->cf->name,
+                 best->grain, batched);
+    else
+        snprintf(r->choice, sizeof r->choice, "%s (unlimited)%s", best->cf->name, batched);
 }
 
 jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, jf_plan **out,
@@ -375,38 +388,22 @@ jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, j
         return jf__job_fail(job, JF_EINVAL, "the job must be validated before combining");
     tuner tu;
     jf_status st = tuner_init(&tu, job, params);
-    double *finish = jf__malloc(((size_t)job->n_tasks + 1) * sizeof *finish);
     candidate best = {0};
     uint32_t tried = 0;
-    if (st == JF_OK && !finish)
-        st = JF_ENOMEM;
-    int worth = st == JF_OK && worth_trying(job, params);
+    int worth = st == JF_OK && worth_trying(&tu);
     if (st == JF_OK && !worth)
         st = check_devices(job, params->devices);
     if (st == JF_OK && worth)
-        st = search_configs(&tu, &best, &tried, finish);
+        st = search_configs(&tu, &best, &tried);
     if (st == JF_OK && !best.plan) /* chains alone never fail the bound */
         st = jf_plan_identity(job, &best.plan);
-    if (st == JF_OK && report) {
-        memset(report, 0, sizeof *report);
-        if (best.cf)
-            fill_report(&tu, &best, report);
-        report->est_work_us = tu.work;
-        report->est_cp_before_us = tu.cp0;
-        if (!best.cf)
-            report->est_cp_after_us = tu.cp0;
-        if (!best.cf)
-            snprintf(report->choice, sizeof report->choice, "%s",
-                     worth ? "nothing (no configuration kept the critical path)"
-                           : "nothing (combining would cost more than the dispatches it "
-                             "could save, or under 1% of the tasks could join another)");
-        report->tried = tried;
-    }
+    if (st == JF_OK && report)
+        fill_report(&tu, &best, worth, tried, report);
     if (st == JF_OK)
         *out = best.plan;
     else
         jf_plan_destroy(best.plan);
-    jf__free(finish);
+    jf__free(tu.finish);
     jf__free(tu.est);
     return st;
 }
