@@ -2,7 +2,8 @@
 # make check  — install what is missing, build, run every test (also under ASan+UBSan)
 # make bench  — build and run bench/plan_bench (not part of check)
 
-DEBS := build-essential cmake pkg-config libjansson-dev libssl-dev graphviz
+DEBS := build-essential cmake pkg-config libjansson-dev libssl-dev graphviz \
+        protobuf-c-compiler libprotobuf-c-dev libonnx-dev libopenblas-dev python3-onnx
 BENCH_DEBS := python3-dask python3-numpy libstarpu-dev
 JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

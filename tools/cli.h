@@ -13,6 +13,7 @@ int cli_plan(int argc, char **argv);
 int cli_gen(int argc, char **argv);
 int cli_show(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_import(int argc, char **argv);
 
 
 /* Print "jobfuse: " + message to stderr and return CLI_BAD_INPUT. */
@@ -45,5 +46,31 @@ int cli_read_plan(const char *path, jf_job **job, jf_plan **plan);
 int cli_combine_option(jf_combine_params *p, int argc, char **argv, int *i);
 /* The options as a JSON object, for the plan's "options". */
 void cli_combine_options_json(const jf_combine_params *p, char *buf, size_t size);
+
+/* ---- ONNX models (tools/onnx_cli.c) ---- */
+#include "jobfuse/onnx.h"
+#define CLI_MAX_INPUTS 32
+typedef struct {
+    jf_onnx_input inputs[CLI_MAX_INPUTS];
+    char *names[CLI_MAX_INPUTS];
+    int n_inputs;
+    double device_gflops;
+} cli_onnx_args;
+
+/* 1 when path names an ONNX model (by its .onnx extension). */
+int cli_is_onnx(const char *path);
+/* Parse argv[*i] if it is --input or --device-gflops: -1 not one, 0 taken,
+ * else an exit status after a message. */
+int cli_onnx_option(cli_onnx_args *o, int argc, char **argv, int *i);
+void cli_onnx_args_free(cli_onnx_args *o);
+/* Load the model and make its job; -1 on success, else an exit status. */
+int cli_read_onnx(const char *path, const cli_onnx_args *o, jf_onnx_model **model, jf_job **job);
+/* Operators, weights, multiply-accumulates, peak memory, largest tasks. */
+void cli_print_onnx_summary(const char *path, const jf_onnx_model *model, const jf_job *job);
+#define CLI_ONNX_USAGE                                                              \
+    "  --input NAME=SHAPE         ONNX: fix a graph input's shape, like\n"           \
+    "                             x=1x3x640x640 (unset dynamic dimensions are 1)\n"  \
+    "  --device-gflops G          ONNX: device speed for time demands (default:\n"   \
+    "                             measured once and cached)\n"
 
 #endif

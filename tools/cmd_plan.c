@@ -8,7 +8,7 @@
 #include "jobfuse/combine.h"
 
 static const char plan_usage[] =
-    "usage: jobfuse plan JOB.json [options] [-o PLAN.json]\n"
+    "usage: jobfuse plan JOB.json|MODEL.onnx [options] [-o PLAN.json]\n"
     "\n"
     "Combine the job's small, simply connected tasks into target tasks that fit\n"
     "the devices, and write the combined job (jobfuse-plan/1; stdout without -o).\n"
@@ -28,11 +28,13 @@ static const char plan_usage[] =
     "  --max-members N            at most N tasks per target (default unlimited)\n"
     "  --explain                  list each target's members and why it stopped\n"
     "                             growing (stderr), and add notes to the plan\n"
-    "  -q, --quiet                no summary except the key=value line\n";
+    "  -q, --quiet                no summary except the key=value line\n"
+    CLI_ONNX_USAGE;
 
 typedef struct {
     const char *job_path, *out_path, *devices_path;
     jf_combine_params params;
+    cli_onnx_args onnx;
     int quiet;
 } plan_args;
 
@@ -41,6 +43,8 @@ static int parse_option(plan_args *a, int argc, char **argv, int *i)
 {
     const char *v = NULL, *arg = argv[*i];
     int missing = 0, rc = cli_combine_option(&a->params, argc, argv, i);
+    if (rc < 0)
+        rc = cli_onnx_option(&a->onnx, argc, argv, i);
     if (rc >= 0)
         return rc;
     if (cli_opt_value(argc, argv, i, "-o", &v, &missing) ||
@@ -206,23 +210,29 @@ int cli_plan(int argc, char **argv)
     int rc = parse_args(&a, argc, argv);
     if (rc)
         return rc;
-    const char *dot = strrchr(a.job_path, '.');
-    if (dot && strcmp(dot, ".onnx") == 0)
-        return cli_error(CLI_BAD_INPUT, "%s: ONNX models are not supported by this build yet",
-                         a.job_path);
     plan_times t = {0};
     double t0 = cli_now();
     jf_job *job = NULL;
-    jf_status st = jf_job_read_json(a.job_path, &job);
+    jf_onnx_model *model = NULL;
+    if (cli_is_onnx(a.job_path)) {
+        rc = cli_read_onnx(a.job_path, &a.onnx, &model, &job);
+        if (rc < 0 && !a.quiet)
+            cli_print_onnx_summary(a.job_path, model, job);
+    } else {
+        jf_status st = jf_job_read_json(a.job_path, &job);
+        rc = st == JF_OK ? -1 : cli_error(cli_input_exit(st), "%s", jf_job_errmsg(job));
+    }
     t.parse_s = cli_now() - t0;
     jf_devices *devs = NULL;
-    if (st != JF_OK)
-        rc = cli_error(st == JF_ENOMEM ? CLI_FAIL : CLI_BAD_INPUT, "%s", jf_job_errmsg(job));
+    if (rc >= 0)
+        ; /* reported */
     else if (load_devices(a.devices_path, &devs) != JF_OK)
         rc = CLI_BAD_INPUT;
     else
         rc = combine_and_write(&a, job, devs, &t);
     jf_devices_destroy(devs);
     jf_job_destroy(job);
+    jf_onnx_destroy(model);
+    cli_onnx_args_free(&a.onnx);
     return rc;
 }

@@ -8,8 +8,10 @@
 static const char usage[] =
     "usage: jobfuse COMMAND [ARGS]\n"
     "\n"
-    "  plan JOB.json [--devices D.json] [combine options] [-o PLAN.json] [--explain]\n"
+    "  plan JOB.json|MODEL.onnx [--devices D.json] [combine options] [-o PLAN.json]\n"
     "        combine the job's tasks into target tasks and write the plan\n"
+    "  import MODEL.onnx [--input NAME=SHAPE ...] [-o JOB.json]\n"
+    "        turn an ONNX model into a job with demands from its shapes\n"
     "  run  JOB|PLAN [--threads N] [--no-combine] [--trace T.json] [--stats-json S.json]\n"
     "        combine the job for running and run it on this machine's threads\n"
     "  gen  SHAPE ARGS [--seed N] [-o JOB.json]\n"
@@ -111,6 +113,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "plan") == 0)
         return cli_plan(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return cli_import(argc - 1, argv + 1);
     if (strcmp(cmd, "gen") == 0)
         return cli_gen(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
