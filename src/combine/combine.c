@@ -165,9 +165,12 @@ static jf_status make_plan(jf__combiner *c, jf_plan **out)
     for (uint32_t i = 0; i < n; i++)
         if (at[i] != UINT32_MAX)
             c->size[at[i]] = targets++; /* reused: group -> target number */
+    jf_status st = jf__plan_alloc(c->job, targets, out);
+    if (st != JF_OK)
+        return st;
     for (uint32_t t = 0; t < n; t++)
-        c->next[t] = c->size[jf__cb_find(c, t)];
-    return jf__plan_from_numbered(c->job, c->next, targets, out);
+        (*out)->target_of[t] = c->size[jf__cb_find(c, t)];
+    return jf__plan_build(*out);
 }
 
 static void fill_stats(const jf__combiner *c, const jf_plan *plan, jf_combine_stats *stats)

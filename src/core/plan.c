@@ -10,81 +10,194 @@ static jf_status plan_fail(jf_plan *plan, jf_status st, const char *msg)
     return st;
 }
 
-/* Dense target numbers in order of first appearance in topological order. */
-static jf_status number_groups(jf_plan *plan, const uint32_t *group_of)
+/* One block holds every array whose size the job and the target count
+ * fix: one allocation instead of eleven, and the untouched tail of the
+ * edge arrays (sized for the job's edges) costs no page faults. */
+static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, jf_plan **out)
 {
-    const jf_job *job = plan->job;
-    uint32_t n = job->n_tasks, *dense = jf__malloc(((size_t)n + 1) * sizeof *dense);
-    if (!dense)
+    jf_plan *plan = jf__calloc(1, sizeof *plan);
+    *out = plan;
+    if (!plan)
+        return JF_ENOMEM;
+    plan->job = job;
+    plan->n_targets = n_targets;
+    size_t n = job->n_tasks, nt = n_targets, m = job->n_edges, nr = (size_t)job->n_res;
+    size_t wide = 3 * (nt + 1) + 2 * m + nt * nr, narrow = 2 * n + 2 * m + nt;
+    char *b = plan->block = jf__malloc(wide * 8 + narrow * 4);
+    if (!b)
         return plan_fail(plan, JF_ENOMEM, "out of memory");
-    for (uint32_t t = 0; t < n; t++)
-        dense[t] = UINT32_MAX;
-    uint32_t groups = 0;
-    jf_status st = JF_OK;
-    for (uint32_t i = 0; i < n && st == JF_OK; i++) {
-        uint32_t t = job->topo[i], g = group_of[t];
-        if (g >= n) {
-            st = plan_fail(plan, JF_EINVAL, "group label out of range");
-            break;
-        }
-        if (dense[g] == UINT32_MAX)
-            dense[g] = groups++;
-        plan->target_of[t] = dense[g];
-    }
-    jf__free(dense);
-    plan->n_targets = groups;
-    return st;
+    plan->member_off = (uint64_t *)b;
+    plan->succ_off = plan->member_off + nt + 1;
+    plan->pred_off = plan->succ_off + nt + 1;
+    plan->succ_bytes = plan->pred_off + nt + 1;
+    plan->pred_bytes = plan->succ_bytes + m;
+    plan->demand = (double *)(plan->pred_bytes + m);
+    plan->target_of = (uint32_t *)(plan->demand + nt * nr);
+    plan->members = plan->target_of + n;
+    plan->succ = plan->members + n;
+    plan->pred = plan->succ + m;
+    plan->device = (int *)(plan->pred + m);
+    return JF_OK;
 }
 
-/* Members bucketed by target_of, each bucket in topological order. */
+/* Dense target numbers in order of first appearance in topological order;
+ * *n_targets is the count. */
+static jf_status number_groups(const jf_job *job, const uint32_t *group_of, uint32_t *target_of,
+                               uint32_t *dense, uint32_t *n_targets)
+{
+    uint32_t n = job->n_tasks, groups = 0;
+    for (uint32_t t = 0; t < n; t++)
+        dense[t] = UINT32_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t t = job->topo[i], g = group_of[t];
+        if (g >= n)
+            return JF_EINVAL;
+        if (dense[g] == UINT32_MAX)
+            dense[g] = groups++;
+        target_of[t] = dense[g];
+    }
+    *n_targets = groups;
+    return JF_OK;
+}
+
+/* Members bucketed by target_of, each bucket in topological order. When
+ * every target is a single task the buckets need no counting. */
 static void bucket_members(jf_plan *plan)
 {
     const jf_job *job = plan->job;
     uint32_t n = job->n_tasks, nt = plan->n_targets;
-    memset(plan->member_off, 0, ((size_t)nt + 1) * sizeof *plan->member_off);
+    uint64_t *off = plan->member_off;
+    if (nt == n) {
+        for (uint32_t t = 0; t < n; t++)
+            plan->members[plan->target_of[t]] = t;
+        for (uint32_t g = 0; g <= nt; g++)
+            off[g] = g;
+        return;
+    }
+    memset(off, 0, ((size_t)nt + 1) * sizeof *off);
     for (uint32_t t = 0; t < n; t++)
-        plan->member_off[plan->target_of[t] + 1]++;
+        off[plan->target_of[t] + 1]++;
     for (uint32_t g = 0; g < nt; g++)
-        plan->member_off[g + 1] += plan->member_off[g];
+        off[g + 1] += off[g];
     for (uint32_t i = 0; i < n; i++) {
         uint32_t t = job->topo[i];
-        plan->members[plan->member_off[plan->target_of[t]]++] = t;
+        plan->members[off[plan->target_of[t]]++] = t;
     }
     for (uint32_t g = nt; g > 0; g--)
-        plan->member_off[g] = plan->member_off[g - 1];
-    plan->member_off[0] = 0;
+        off[g] = off[g - 1];
+    off[0] = 0;
 }
 
-/* Successor rows of the target graph, distinct, bytes summed; `mark` and
- * `slot` are scratch of n_targets entries. */
-static void fill_succ(jf_plan *plan, uint32_t *mark, uint64_t *slot)
+/* Rows longer than this find repeats through a mark per target instead
+ * of scanning the row: short rows (nearly all) stay in a cache line. */
+#define SCAN_MAX 32
+
+/* Scratch of the successor rows: marks, made on the first long row. */
+typedef struct {
+    uint32_t *mark; /* target -> the row that holds it, or UINT32_MAX */
+    uint64_t *slot; /* target -> its place in that row */
+    int failed;
+} row_marks;
+
+static int marks_ready(row_marks *rm, uint32_t nt)
+{
+    if (rm->mark)
+        return 1;
+    rm->mark = jf__malloc(((size_t)nt + 1) * sizeof *rm->mark);
+    rm->slot = jf__malloc(((size_t)nt + 1) * sizeof *rm->slot);
+    if (!rm->mark || !rm->slot) {
+        rm->failed = 1;
+        return 0;
+    }
+    for (uint32_t g = 0; g < nt; g++)
+        rm->mark[g] = UINT32_MAX;
+    return 1;
+}
+
+/* Make the marks of row g (from `start` to m) when it grows long. */
+static void mark_row(const jf_plan *plan, row_marks *rm, uint32_t g, uint64_t start, uint64_t m)
+{
+    for (uint64_t k = start; k < m; k++) {
+        rm->mark[plan->succ[k]] = g;
+        rm->slot[plan->succ[k]] = k;
+    }
+}
+
+/* Place of target h in row g (from `start` to *m), added when new. */
+static uint64_t row_slot(jf_plan *plan, row_marks *rm, uint32_t g, uint64_t start, uint64_t *m,
+                         uint32_t h)
+{
+    if (*m - start <= SCAN_MAX || !marks_ready(rm, plan->n_targets)) {
+        for (uint64_t k = start; k < *m; k++)
+            if (plan->succ[k] == h)
+                return k;
+    } else {
+        if (rm->mark[plan->succ[start]] != g) /* the row has just grown long */
+            mark_row(plan, rm, g, start, *m);
+        if (rm->mark[h] == g)
+            return rm->slot[h];
+        rm->mark[h] = g;
+        rm->slot[h] = *m;
+    }
+    plan->succ[*m] = h;
+    plan->succ_bytes[*m] = 0;
+    return (*m)++;
+}
+
+/* Successor row of target g: distinct targets, bytes summed. */
+static uint64_t fill_row(jf_plan *plan, row_marks *rm, uint32_t g, uint64_t m)
 {
     const jf_job *job = plan->job;
-    uint64_t m = 0;
-    for (uint32_t g = 0; g < plan->n_targets; g++)
-        mark[g] = UINT32_MAX;
-    for (uint32_t g = 0; g < plan->n_targets; g++) {
-        plan->succ_off[g] = m;
-        for (uint64_t k = plan->member_off[g]; k < plan->member_off[g + 1]; k++) {
-            uint32_t t = plan->members[k];
-            for (uint64_t e = job->out_off[t]; e < job->out_off[t + 1]; e++) {
-                uint32_t h = plan->target_of[job->out_task[e]];
-                if (h == g)
-                    continue;
-                if (mark[h] != g) {
-                    mark[h] = g;
-                    slot[h] = m;
-                    plan->succ[m] = h;
-                    plan->succ_bytes[m++] = 0;
-                }
-                plan->succ_bytes[slot[h]] = jf__bytes_add(plan->succ_bytes[slot[h]], job->out_bytes[e]);
-            }
+    uint64_t start = m;
+    for (uint64_t k = plan->member_off[g]; k < plan->member_off[g + 1]; k++) {
+        uint32_t t = plan->members[k];
+        for (uint64_t e = job->out_off[t]; e < job->out_off[t + 1]; e++) {
+            uint32_t h = plan->target_of[job->out_task[e]];
+            if (h == g)
+                continue;
+            uint64_t s = row_slot(plan, rm, g, start, &m, h);
+            plan->succ_bytes[s] = jf__bytes_add(plan->succ_bytes[s], job->out_bytes[e]);
         }
     }
-    plan->succ_off[plan->n_targets] = m;
-    plan->n_edges = m;
+    return m;
 }
 
+/* A single task's row is its own edges mapped: distinct tasks lie in
+ * distinct single targets, so there is nothing to merge. */
+static uint64_t copy_row(jf_plan *plan, uint32_t t, uint64_t m)
+{
+    const jf_job *job = plan->job;
+    uint64_t b = job->out_off[t], len = job->out_off[t + 1] - b;
+    for (uint64_t k = 0; k < len; k++)
+        plan->succ[m + k] = plan->target_of[job->out_task[b + k]];
+    memcpy(plan->succ_bytes + m, job->out_bytes + b, len * sizeof *plan->succ_bytes);
+    return m + len;
+}
+
+/* Successor rows of every target; 1 when they all point forward (the
+ * numbering is topological), 0 when not, -1 when out of memory. */
+static int fill_succ(jf_plan *plan)
+{
+    uint32_t nt = plan->n_targets;
+    int all_single = nt == plan->job->n_tasks, forward = 1;
+    row_marks rm = {NULL, NULL, 0};
+    uint64_t m = 0;
+    for (uint32_t g = 0; g < nt; g++) {
+        uint64_t start = m;
+        plan->succ_off[g] = m;
+        m = all_single ? copy_row(plan, plan->members[g], m) : fill_row(plan, &rm, g, m);
+        for (uint64_t k = start; k < m; k++)
+            forward &= plan->succ[k] > g;
+    }
+    plan->succ_off[nt] = m;
+    plan->n_edges = m;
+    jf__free(rm.mark);
+    jf__free(rm.slot);
+    return rm.failed ? -1 : forward;
+}
+
+/* Predecessor rows by transposing the successor rows: each row comes out
+ * sorted by target. */
 static void fill_pred(jf_plan *plan)
 {
     uint32_t nt = plan->n_targets;
@@ -104,15 +217,17 @@ static void fill_pred(jf_plan *plan)
     plan->pred_off[0] = 0;
 }
 
-/* Kahn over targets; rank[g] = position. Returns the count ordered. */
+/* Kahn over targets with the successor rows and in-degrees counted into
+ * rank; rank[g] = position. Returns the count ordered. */
 static uint32_t order_targets(const jf_plan *plan, uint32_t *rank, uint32_t *queue)
 {
     uint32_t nt = plan->n_targets, head = 0, tail = 0;
-    for (uint32_t g = 0; g < nt; g++) {
-        rank[g] = (uint32_t)(plan->pred_off[g + 1] - plan->pred_off[g]);
+    memset(rank, 0, (size_t)nt * sizeof *rank);
+    for (uint64_t e = 0; e < plan->n_edges; e++)
+        rank[plan->succ[e]]++;
+    for (uint32_t g = 0; g < nt; g++)
         if (rank[g] == 0)
             queue[tail++] = g;
-    }
     while (head < tail) {
         uint32_t g = queue[head++];
         for (uint64_t e = plan->succ_off[g]; e < plan->succ_off[g + 1]; e++)
@@ -124,68 +239,40 @@ static uint32_t order_targets(const jf_plan *plan, uint32_t *rank, uint32_t *que
     return tail;
 }
 
-static jf_status alloc_graph(jf_plan *plan)
-{
-    size_t nt = plan->n_targets, m = plan->job->n_edges + 1;
-    plan->succ_off = jf__malloc((nt + 1) * sizeof(uint64_t));
-    plan->pred_off = jf__malloc((nt + 1) * sizeof(uint64_t));
-    plan->succ = jf__malloc(m * sizeof(uint32_t));
-    plan->pred = jf__malloc(m * sizeof(uint32_t));
-    plan->succ_bytes = jf__malloc(m * sizeof(uint64_t));
-    plan->pred_bytes = jf__malloc(m * sizeof(uint64_t));
-    if (!plan->succ_off || !plan->pred_off || !plan->succ || !plan->pred || !plan->succ_bytes ||
-        !plan->pred_bytes)
-        return plan_fail(plan, JF_ENOMEM, "out of memory");
-    return JF_OK;
-}
-
-/* Whether every target edge goes from a lower number to a higher one. */
-static int numbered_topologically(const jf_plan *plan)
-{
-    for (uint32_t g = 0; g < plan->n_targets; g++)
-        for (uint64_t e = plan->succ_off[g]; e < plan->succ_off[g + 1]; e++)
-            if (plan->succ[e] <= g)
-                return 0;
-    return 1;
-}
-
-/* Build the target graph, order it, and when the first numbering is not
- * already topological renumber the targets and build it again. */
-static jf_status build_graph(jf_plan *plan)
+/* The first numbering was not topological: renumber the targets in a
+ * topological order and fill the rows again. */
+static jf_status renumber(jf_plan *plan)
 {
     size_t nt = plan->n_targets;
     uint32_t *rank = jf__malloc((nt + 1) * sizeof *rank);
     uint32_t *queue = jf__malloc((nt + 1) * sizeof *queue);
-    uint64_t *slot = jf__malloc((nt + 1) * sizeof *slot);
-    if (!rank || !queue || !slot || alloc_graph(plan) != JF_OK) {
-        jf__free(rank);
-        jf__free(queue);
-        jf__free(slot);
-        return plan_fail(plan, JF_ENOMEM, "out of memory");
-    }
-    bucket_members(plan);
-    fill_succ(plan, queue, slot);
-    fill_pred(plan);
     jf_status st = JF_OK;
-    if (numbered_topologically(plan)) {
-        /* nothing to reorder */
-    } else if (order_targets(plan, rank, queue) != nt) {
+    if (!rank || !queue)
+        st = plan_fail(plan, JF_ENOMEM, "out of memory");
+    else if (order_targets(plan, rank, queue) != nt)
         st = plan_fail(plan, JF_ECYCLE, "the grouping makes a cycle between targets");
-    } else {
-        int identity = 1;
-        for (uint32_t g = 0; g < nt && identity; g++)
-            identity = rank[g] == g;
-        if (!identity) {
-            for (uint32_t t = 0; t < plan->job->n_tasks; t++)
-                plan->target_of[t] = rank[plan->target_of[t]];
-            bucket_members(plan);
-            fill_succ(plan, queue, slot);
-            fill_pred(plan);
-        }
+    else {
+        for (uint32_t t = 0; t < plan->job->n_tasks; t++)
+            plan->target_of[t] = rank[plan->target_of[t]];
+        bucket_members(plan);
+        if (fill_succ(plan) < 0)
+            st = plan_fail(plan, JF_ENOMEM, "out of memory");
     }
     jf__free(rank);
     jf__free(queue);
-    jf__free(slot);
+    return st;
+}
+
+/* The target graph from target_of, renumbered when not topological. */
+static jf_status build_graph(jf_plan *plan)
+{
+    bucket_members(plan);
+    int forward = fill_succ(plan);
+    if (forward < 0)
+        return plan_fail(plan, JF_ENOMEM, "out of memory");
+    jf_status st = forward ? JF_OK : renumber(plan);
+    if (st == JF_OK)
+        fill_pred(plan);
     return st;
 }
 
@@ -195,7 +282,10 @@ static void aggregate_demands(jf_plan *plan)
     int nr = job->n_res;
     for (uint32_t g = 0; g < plan->n_targets; g++) {
         double *d = plan->demand + (size_t)g * (size_t)nr;
-        for (uint64_t k = plan->member_off[g]; k < plan->member_off[g + 1]; k++) {
+        uint64_t k = plan->member_off[g];
+        for (int r = 0; r < nr; r++)
+            d[r] = job->demand[r][plan->members[k]];
+        for (k++; k < plan->member_off[g + 1]; k++) {
             uint32_t t = plan->members[k];
             for (int r = 0; r < nr; r++) {
                 double v = job->demand[r][t];
@@ -205,70 +295,20 @@ static void aggregate_demands(jf_plan *plan)
     }
 }
 
-static jf_status plan_alloc(const jf_job *job, jf_plan **out)
+/* Graph, demands and device slots of a plan whose target_of is set. */
+static jf_status build_plan(jf_plan *plan)
 {
-    jf_plan *plan = jf__calloc(1, sizeof *plan);
-    *out = plan;
-    if (!plan)
-        return JF_ENOMEM;
-    plan->job = job;
-    size_t n = (size_t)job->n_tasks + 1;
-    plan->target_of = jf__malloc(n * sizeof *plan->target_of);
-    plan->members = jf__malloc(n * sizeof *plan->members);
-    plan->member_off = jf__malloc((n + 1) * sizeof *plan->member_off);
-    if (!plan->target_of || !plan->members || !plan->member_off)
-        return plan_fail(plan, JF_ENOMEM, "out of memory");
-    return JF_OK;
-}
-
-/* Demands and device slots of the targets. */
-static jf_status finish_plan(jf_plan *plan)
-{
-    const jf_job *job = plan->job;
-    size_t nt = (size_t)plan->n_targets + 1;
-    plan->demand = jf__calloc(nt * (size_t)(job->n_res ? job->n_res : 1), sizeof(double));
-    plan->device = jf__malloc(nt * sizeof *plan->device);
-    if (!plan->demand || !plan->device)
-        return plan_fail(plan, JF_ENOMEM, "out of memory");
+    jf_status st = build_graph(plan);
+    if (st != JF_OK)
+        return st;
     aggregate_demands(plan);
     for (uint32_t g = 0; g < plan->n_targets; g++)
         plan->device[g] = -1;
     return JF_OK;
 }
 
-jf_status jf_plan_from_groups(const jf_job *job, const uint32_t *group_of, jf_plan **out)
+static jf_status give(jf_plan *plan, jf_status st, jf_plan **out)
 {
-    JF_ASSERT(job->validated);
-    jf_plan *plan;
-    jf_status st = plan_alloc(job, &plan);
-    if (st == JF_OK)
-        st = number_groups(plan, group_of);
-    if (st == JF_OK)
-        st = build_graph(plan);
-    if (st == JF_OK)
-        st = finish_plan(plan);
-    if (st != JF_OK) {
-        jf_plan_destroy(plan);
-        *out = NULL;
-        return st;
-    }
-    *out = plan;
-    return JF_OK;
-}
-
-jf_status jf__plan_from_numbered(const jf_job *job, const uint32_t *target_of,
-                                 uint32_t n_targets, jf_plan **out)
-{
-    JF_ASSERT(job->validated);
-    jf_plan *plan;
-    jf_status st = plan_alloc(job, &plan);
-    if (st == JF_OK) {
-        memcpy(plan->target_of, target_of, (size_t)job->n_tasks * sizeof *target_of);
-        plan->n_targets = n_targets;
-        st = build_graph(plan);
-    }
-    if (st == JF_OK)
-        st = finish_plan(plan);
     if (st != JF_OK) {
         jf_plan_destroy(plan);
         plan = NULL;
@@ -277,33 +317,54 @@ jf_status jf__plan_from_numbered(const jf_job *job, const uint32_t *target_of,
     return st;
 }
 
+jf_status jf_plan_from_groups(const jf_job *job, const uint32_t *group_of, jf_plan **out)
+{
+    JF_ASSERT(job->validated);
+    size_t n = (size_t)job->n_tasks + 1;
+    uint32_t *target_of = jf__malloc(n * sizeof *target_of), *dense = jf__malloc(n * sizeof *dense);
+    uint32_t nt = 0;
+    jf_plan *plan = NULL;
+    jf_status st = target_of && dense ? number_groups(job, group_of, target_of, dense, &nt)
+                                      : JF_ENOMEM;
+    if (st == JF_OK)
+        st = plan_alloc(job, nt, &plan);
+    if (st == JF_OK) {
+        memcpy(plan->target_of, target_of, (size_t)job->n_tasks * sizeof *target_of);
+        st = build_plan(plan);
+    }
+    jf__free(target_of);
+    jf__free(dense);
+    return give(plan, st, out);
+}
+
+jf_status jf__plan_alloc(const jf_job *job, uint32_t n_targets, jf_plan **out)
+{
+    JF_ASSERT(job->validated);
+    jf_plan *plan;
+    jf_status st = plan_alloc(job, n_targets, &plan);
+    return give(plan, st, out);
+}
+
+jf_status jf__plan_build(jf_plan *plan)
+{
+    return build_plan(plan);
+}
+
 jf_status jf_plan_identity(const jf_job *job, jf_plan **out)
 {
-    uint32_t *group = jf__malloc(((size_t)job->n_tasks + 1) * sizeof *group);
-    if (!group)
-        return JF_ENOMEM;
-    for (uint32_t t = 0; t < job->n_tasks; t++)
-        group[t] = t;
-    jf_status st = jf_plan_from_groups(job, group, out);
-    jf__free(group);
-    return st;
+    jf_status st = jf__plan_alloc(job, job->n_tasks, out);
+    if (st != JF_OK)
+        return st;
+    for (uint32_t i = 0; i < job->n_tasks; i++) /* numbered by topological position */
+        (*out)->target_of[job->topo[i]] = i;
+    return give(*out, jf__plan_build(*out), out);
 }
 
 void jf_plan_destroy(jf_plan *plan)
 {
     if (!plan)
         return;
-    jf__free(plan->target_of);
-    jf__free(plan->member_off);
-    jf__free(plan->members);
-    jf__free(plan->succ_off);
-    jf__free(plan->pred_off);
-    jf__free(plan->succ);
-    jf__free(plan->pred);
-    jf__free(plan->succ_bytes);
-    jf__free(plan->pred_bytes);
-    jf__free(plan->demand);
-    jf__free(plan->device);
+    jf__free(plan->block);
     if (plan->notes)
         for (uint32_t g = 0; g < plan->n_targets; g++)
             jf__free(plan->notes[g]);

@@ -8,6 +8,7 @@
 struct jf_plan {
     const jf_job *job;
     char errmsg[JF__ERRMSG];
+    void *block;                  /* holds the arrays below, up to device */
     uint32_t n_targets;
     uint32_t *target_of;          /* per task */
     uint64_t *member_off;         /* n_targets + 1 */
@@ -22,9 +23,13 @@ struct jf_plan {
     char *source_path, *source_sha256, *options_json;
 };
 
-/* A plan whose targets are already numbered 0..n_targets-1 (target_of per
- * task), in a topological order when possible (else it is reordered). */
-JF__HIDDEN jf_status jf__plan_from_numbered(const jf_job *job, const uint32_t *target_of,
-                                            uint32_t n_targets, jf_plan **out);
+/* A plan of n_targets targets, empty: the caller fills target_of (per task,
+ * 0..n_targets-1, every target non-empty, in a topological order when
+ * possible) and then calls jf__plan_build. *out is NULL on failure. */
+JF__HIDDEN jf_status jf__plan_alloc(const jf_job *job, uint32_t n_targets, jf_plan **out);
+/* Members, target graph (renumbered when target_of was not topological)
+ * and demands from target_of. JF_ECYCLE or JF_ENOMEM leave the plan for
+ * the caller to destroy. */
+JF__HIDDEN jf_status jf__plan_build(jf_plan *plan);
 
 #endif
