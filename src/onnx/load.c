@@ -230,23 +230,58 @@ static int node_id_taken(jf_onnx_model *m, const char *id)
     return jf__strmap_find(&m->node_ids, id, node_key, m, &v);
 }
 
-/* A task id for a node: its name when unique, else op_N. */
-static const char *make_node_id(jf_onnx_model *m, const ox_node *n)
+/* The next free number for generated ids of an operator type. */
+static size_t *op_counter(jf_onnx_model *m, const char *op)
 {
-    const char *name = n->proto->name;
-    if (name && *name && !node_id_taken(m, name))
-        return name;
-    char buf[256];
-    do
-        snprintf(buf, sizeof buf, "%s%s%zu", name && *name ? name : n->op,
-                 name && *name ? "#" : "_", m->id_counter++);
-    while (node_id_taken(m, buf));
-    return jf__arena_strdup(&m->arena, buf);
+    for (size_t i = 0; i < m->n_op_counts; i++)
+        if (strcmp(m->op_counts[i].op, op) == 0)
+            return &m->op_counts[i].next;
+    if (jf__grow((void **)&m->op_counts, &m->cap_op_counts, m->n_op_counts + 1,
+                 sizeof *m->op_counts))
+        return NULL;
+    m->op_counts[m->n_op_counts].op = op;
+    m->op_counts[m->n_op_counts].next = 0;
+    return &m->op_counts[m->n_op_counts++].next;
+}
+
+static int take_id(jf_onnx_model *m, size_t node, const char *id)
+{
+    m->nodes[node].id = id;
+    return id ? jf__strmap_insert(&m->node_ids, (uint32_t)node, node_key, m) : -1;
+}
+
+/* Task ids: the node's name when unique; then, for the rest, op_N (or
+ * name#N for a repeated name) with N counting per operator type. Names
+ * are taken first so that a generated id never steals a later node's. */
+static int assign_ids(jf_onnx_model *m, size_t first)
+{
+    for (size_t i = first; i < m->n_nodes; i++) {
+        const char *name = m->nodes[i].proto->name;
+        if (name && *name && !node_id_taken(m, name) && take_id(m, i, name))
+            return -1;
+    }
+    for (size_t i = first; i < m->n_nodes; i++) {
+        ox_node *n = &m->nodes[i];
+        const char *name = n->proto->name;
+        int named = name && *name;
+        size_t *next = op_counter(m, named ? name : n->op);
+        if (n->id)
+            continue;
+        if (!next)
+            return -1;
+        char buf[300];
+        do
+            snprintf(buf, sizeof buf, "%.256s%s%zu", named ? name : n->op, named ? "#" : "_",
+                     (*next)++ + (size_t)named * 2);
+        while (node_id_taken(m, buf));
+        if (take_id(m, i, jf__arena_strdup(&m->arena, buf)))
+            return -1;
+    }
+    return 0;
 }
 
 int ox_add_graph_nodes(jf_onnx_model *m, const Onnx__GraphProto *g, size_t *first)
 {
-    jf__strmap *ids = &m->node_ids;
     *first = m->n_nodes;
     if (jf__grow((void **)&m->nodes, &m->cap_nodes, m->n_nodes + g->n_node, sizeof(ox_node)))
         return ox_errf(m, "out of memory"), -1;
@@ -266,13 +301,11 @@ int ox_add_graph_nodes(jf_onnx_model *m, const Onnx__GraphProto *g, size_t *firs
         n->op = p->op_type ? p->op_type : "";
         n->opset = is_default_domain(p->domain) ? m->opset : 1;
         n->is_task = strcmp(n->op, "Constant") != 0 || !is_default_domain(p->domain);
-        n->id = make_node_id(m, n);
         n->n_in = (int)p->n_input;
         n->n_out = (int)p->n_output;
         n->in = jf__arena_alloc(&m->arena, (p->n_input + 1) * sizeof(int32_t));
         n->out = jf__arena_alloc(&m->arena, (p->n_output + 1) * sizeof(int32_t));
-        if (!n->id || !n->in || !n->out ||
-            jf__strmap_insert(ids, (uint32_t)m->n_nodes, node_key, m))
+        if (!n->in || !n->out)
             return ox_errf(m, "out of memory"), -1;
         for (size_t o = 0; o < p->n_output && rc == 0; o++) {
             n->out[o] = -1;
@@ -284,6 +317,8 @@ int ox_add_graph_nodes(jf_onnx_model *m, const Onnx__GraphProto *g, size_t *firs
         }
         m->n_nodes++;
     }
+    if (rc == 0 && assign_ids(m, *first))
+        return ox_errf(m, "out of memory"), -1;
     for (size_t i = *first; i < m->n_nodes && rc == 0; i++) {
         ox_node *n = &m->nodes[i];
         for (int j = 0; j < n->n_in && rc == 0; j++)
@@ -452,6 +487,7 @@ void jf_onnx_destroy(jf_onnx_model *m)
     jf__free(m->nodes);
     jf__free(m->order);
     jf__free(m->warned);
+    jf__free(m->op_counts);
     jf__arena_free(&m->arena);
     jf__free(m->path);
     jf__free(m->dir);

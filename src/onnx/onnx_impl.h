@@ -153,7 +153,8 @@ struct jf_onnx_model {
     ox_node *nodes;
     size_t n_nodes, cap_nodes;
     jf__strmap node_ids;         /* task id -> node index */
-    size_t id_counter;           /* for generated ids */
+    struct ox_op_count { const char *op; size_t next; } *op_counts; /* generated ids */
+    size_t n_op_counts, cap_op_counts;
     size_t n_file_nodes;         /* nodes of the main graph in the file */
     uint32_t *order;             /* nodes in the order inference visited them */
     size_t n_order, cap_order;
