@@ -23,7 +23,9 @@
 #define JOBFUSE_ONNX_H
 
 #include "base.h"
+#include "combine.h"
 #include "job.h"
+#include "run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,6 +84,78 @@ int jf_onnx_parse_shape(const char *text, jf_onnx_input *in);
  * GFLOP/s: read from the cache ($XDG_CACHE_HOME or ~/.cache,
  * jobfuse/device-gflops) or measured once (~50 ms) and cached. */
 double jf_onnx_device_gflops(void);
+
+/* ---- running a model on the CPU ---------------------------------------------
+ *
+ *   jf_executor *ex = NULL;
+ *   jf_executor_local_create(2, &ex);
+ *   jf_onnx_session_options so = {0};
+ *   jf_onnx_session *s = NULL;
+ *   if (jf_onnx_session_create(m, &so, ex, &s) != JF_OK)   // unsupported op: JF_EINVAL
+ *       fprintf(stderr, "%s\n", jf_onnx_session_errmsg(s));
+ *   jf_onnx_tensor x;
+ *   jf_onnx_session_input(s, 0, &x);          // x.data: the session's buffer
+ *   memcpy(x.data, pixels, bytes);
+ *   jf_run_params rp = jf_run_default_params();
+ *   jf_run_stats rs = {0};
+ *   jf_onnx_session_run(s, &rp, &rs);
+ *   jf_onnx_tensor y;
+ *   jf_onnx_session_output(s, 0, &y);         // y.data valid until the next run
+ *
+ * The session converts the weights once (float16 and double to float32),
+ * plans all activation memory in one arena from the values' lifetimes,
+ * builds a job whose tasks run the operators' kernels (big operators split
+ * into slices, element-wise operators fused into their producer where the
+ * plan puts them together), combines it for running and runs it on the
+ * executor as many times as asked, allocating nothing per operator.
+ */
+typedef struct jf_onnx_session jf_onnx_session;
+
+/* A tensor handed in or out: ONNX dtype codes (1 float, 2 uint8, 6 int32,
+ * 7 int64, 9 bool), dense row-major data. */
+typedef struct {
+    const char *name;
+    int32_t dtype;
+    int rank;
+    int64_t dims[JF_ONNX_MAX_RANK];
+    void *data;
+    uint64_t bytes;
+} jf_onnx_tensor;
+
+typedef struct {
+    int no_combine;   /* run every operator alone */
+    int no_split;     /* never split big operators into slices */
+    int no_fuse;      /* never fuse element-wise operators into their producer */
+    /* Explicit combine limits (NULL: picked for running, as `jobfuse run`). */
+    const jf_combine_params *combine;
+    int explain;      /* keep notes on targets, splits and fusions */
+} jf_onnx_session_options;
+
+/* The model must stay alive as long as the session. JF_EINVAL names an
+ * operator without a kernel and its node; JF_ENOMEM. *out is set even on
+ * failure (for the message); destroy it in both cases. */
+jf_status jf_onnx_session_create(jf_onnx_model *m, const jf_onnx_session_options *opt,
+                                 jf_executor *ex, jf_onnx_session **out);
+const char *jf_onnx_session_errmsg(const jf_onnx_session *s);
+void jf_onnx_session_destroy(jf_onnx_session *s);
+
+size_t jf_onnx_session_input_count(const jf_onnx_session *s);
+size_t jf_onnx_session_output_count(const jf_onnx_session *s);
+/* Graph input i: its name, dtype, shape and the session's buffer to fill. */
+jf_status jf_onnx_session_input(jf_onnx_session *s, size_t i, jf_onnx_tensor *out);
+/* Graph output i after a run; data belongs to the session. */
+jf_status jf_onnx_session_output(const jf_onnx_session *s, size_t i, jf_onnx_tensor *out);
+
+/* Run once. JF_ETASK when a kernel fails (the message names the node). */
+jf_status jf_onnx_session_run(jf_onnx_session *s, const jf_run_params *rp, jf_run_stats *stats);
+
+/* The plan the session runs (targets of operator slices) and its job. */
+const jf_plan *jf_onnx_session_plan(const jf_onnx_session *s);
+/* Lines on splits and fusions (empty without options.explain). */
+const char *jf_onnx_session_explain(const jf_onnx_session *s);
+/* Bytes of the planned activation arena (the real peak) and of weights. */
+uint64_t jf_onnx_session_arena_bytes(const jf_onnx_session *s);
+uint64_t jf_onnx_session_weight_bytes(const jf_onnx_session *s);
 
 #ifdef __cplusplus
 }
