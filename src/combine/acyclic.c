@@ -48,14 +48,14 @@ static int materialize(jf__combiner *c, uint32_t g)
     if (c->has_adj[g])
         return 0;
     c->has_adj[g] = 1; /* even half-filled: freed with the rest */
-    for (uint32_t m = c->head[g];; m = c->next[m]) {
+    for (uint32_t m = jf__cb_head(c, g);; m = c->next[m]) {
         for (uint64_t e = job->out_off[m]; e < job->out_off[m + 1]; e++)
             if (vec_push(&c->adj_out[g], job->out_task[e], 1) != 0)
                 return c->out_of_memory = 1, -1;
         for (uint64_t e = job->in_off[m]; e < job->in_off[m + 1]; e++)
             if (vec_push(&c->adj_in[g], job->in_task[e], 1) != 0)
                 return c->out_of_memory = 1, -1;
-        if (m == c->tail[g])
+        if (m == jf__cb_tail(c, g))
             break;
     }
     return 0;
@@ -252,9 +252,10 @@ static int count_edges(jf__combiner *c, uint32_t g, uint32_t peer, int forward, 
 
 int jf__cb_acyclic(jf__combiner *c, uint32_t a, uint32_t b, uint32_t *ord, uint32_t *edges_ab)
 {
-    if (c->ext_out[a] == 1 || c->ext_in[b] == 1) { /* the edge u -> v is the only one */
+    uint32_t out_a = jf__cb_ext_out(c, a);
+    if (out_a == 1 || jf__cb_ext_in(c, b) == 1) { /* the edge u -> v is the only one */
         *edges_ab = 1;
-        *ord = c->ext_out[a] == 1 ? c->ord[b] : c->ord[a];
+        *ord = out_a == 1 ? c->ord[b] : c->ord[a];
         return 1;
     }
     uint32_t other_out, other_in, dummy;

@@ -59,30 +59,40 @@ static jf_refusal check_limits(const jf__combiner *c, uint32_t a, uint32_t b)
 {
     if (c->max_members && c->size[a] + c->size[b] > c->max_members)
         return JF_REFUSED_MEMBERS;
-    const double *da = c->demand + (size_t)a * c->n_res, *db = c->demand + (size_t)b * c->n_res;
     for (int r = 0; r < c->n_res; r++)
-        if (combine_value(c->job->res_rule[r], da[r], db[r]) > c->cap[r])
+        if (combine_value(c->job->res_rule[r], jf__cb_demand(c, a, r), jf__cb_demand(c, b, r)) >
+            c->cap[r])
             return JF_REFUSED_CAPACITY;
     return JF_REFUSED_NONE;
 }
 
 /* ---- merging ---- */
 
+/* The merged group's demand, written where the root keeps it. */
+static void merge_demands(jf__combiner *c, uint32_t a, uint32_t b, uint32_t root)
+{
+    double *dr = c->demand + (size_t)root * c->n_res;
+    for (int r = 0; r < c->n_res; r++) /* element r is read before it is written */
+        dr[r] = combine_value(c->job->res_rule[r], jf__cb_demand(c, a, r), jf__cb_demand(c, b, r));
+}
+
 static int merge_groups(jf__combiner *c, uint32_t a, uint32_t b, uint32_t ord, uint32_t edges_ab)
 {
     uint32_t root = c->size[a] >= c->size[b] ? a : b, other = root == a ? b : a;
     if (jf__cb_merge_adj(c, a, b, root) != 0)
         return -1;
-    double *dr = c->demand + (size_t)root * c->n_res, *dother = c->demand + (size_t)other * c->n_res;
-    for (int r = 0; r < c->n_res; r++)
-        dr[r] = combine_value(c->job->res_rule[r], dr[r], dother[r]);
-    uint32_t head_a = c->head[a], tail_a = c->tail[a], head_b = c->head[b], tail_b = c->tail[b];
+    merge_demands(c, a, b, root);
+    uint32_t head_a = jf__cb_head(c, a), tail_a = jf__cb_tail(c, a);
+    uint32_t head_b = jf__cb_head(c, b), tail_b = jf__cb_tail(c, b);
+    uint32_t out = jf__cb_ext_out(c, a) + jf__cb_ext_out(c, b) - edges_ab;
+    uint32_t in = jf__cb_ext_in(c, a) + jf__cb_ext_in(c, b) - edges_ab;
     c->next[tail_a] = head_b; /* a's members run before b's */
     c->head[root] = head_a;
     c->tail[root] = tail_b;
-    c->ext_out[root] = c->ext_out[a] + c->ext_out[b] - edges_ab;
-    c->ext_in[root] = c->ext_in[a] + c->ext_in[b] - edges_ab;
-    c->size[root] = c->size[a] + c->size[b];
+    c->ext_out[root] = out;
+    c->ext_in[root] = in;
+    c->size[root] = c->size[a] + c->size[b]; /* last: the fields above are read by size */
+    c->largest = JF__MAX(c->largest, c->size[root]);
     c->ord[root] = ord;
     c->parent[other] = root;
     c->merges++;
@@ -139,6 +149,10 @@ static uint32_t sweep(jf__combiner *c)
     memset(c->refused, 0, sizeof c->refused);
     for (uint32_t i = 0; i < job->n_tasks; i++) {
         uint32_t u = job->topo[i];
+        if (c->group[u] == JF__NOT_FIRST && !c->reason) { /* all its edges, at once */
+            c->refused[JF_REFUSED_DEGREE] += job->out_off[u + 1] - job->out_off[u];
+            continue;
+        }
         for (uint64_t e = job->out_off[u]; e < job->out_off[u + 1]; e++) {
             uint32_t v = job->out_task[e];
             jf_refusal why = c->group[u] == JF__SECOND && c->group[v] == JF__SECOND
@@ -173,18 +187,13 @@ static jf_status make_plan(jf__combiner *c, jf_plan **out)
     return jf__plan_build(*out);
 }
 
-static void fill_stats(const jf__combiner *c, const jf_plan *plan, jf_combine_stats *stats)
+static void fill_stats(const jf__combiner *c, jf_combine_stats *stats)
 {
     memset(stats, 0, sizeof *stats);
     memcpy(stats->refused, c->refused, sizeof stats->refused);
-    for (uint32_t t = 0; t < c->job->n_tasks; t++) {
-        stats->first_group += c->group[t] != JF__NOT_FIRST;
-        stats->second_group += c->group[t] == JF__SECOND;
-    }
-    for (uint32_t g = 0; g < jf_plan_target_count(plan); g++) {
-        const uint32_t *m;
-        stats->largest_target = JF__MAX(stats->largest_target, jf_plan_target_members(plan, g, &m));
-    }
+    stats->first_group = c->first_group;
+    stats->second_group = c->second_group;
+    stats->largest_target = c->largest;
     stats->merges = c->merges;
     stats->passes = c->passes;
 }
@@ -226,7 +235,7 @@ jf_status jf_combine(jf_job *job, const jf_combine_params *params, jf_plan **out
     if (st == JF_OK && params->explain && add_notes(&c, *out) != JF_OK)
         st = jf__job_fail(job, JF_ENOMEM, "out of memory");
     if (st == JF_OK && stats)
-        fill_stats(&c, *out, stats);
+        fill_stats(&c, stats);
     if (st != JF_OK) {
         jf_plan_destroy(*out);
         *out = NULL;

@@ -23,9 +23,16 @@ typedef struct {
     uint8_t *reason;   /* last refusal per group root (explain only) */
 
     /* per task; meaningful at group roots */
-    uint32_t *parent, *size, *head, *tail, *next, *ord;
+    uint32_t *parent, *size, *ord;
+    /* A group of one task keeps nothing of its own: its member, outside
+     * edges and demand are the task's, read from the job through the
+     * functions below. These are written by the merge that makes a group
+     * larger and read only while size > 1, so the pages of tasks that
+     * never merge are never touched (nor faulted in). */
+    uint32_t *head, *tail, *next;
     uint32_t *ext_out, *ext_in; /* original edges leaving / entering the group */
     double *demand;             /* n_tasks x n_res */
+    uint32_t first_group, second_group, largest;
 
     /* neighbour lists, made only for groups that need the general check */
     uint8_t *has_adj;
@@ -47,6 +54,31 @@ typedef struct {
     uint32_t merges, passes;
     int out_of_memory; /* sticky: set where an allocation failed */
 } jf__combiner;
+
+static inline uint32_t jf__cb_head(const jf__combiner *c, uint32_t g)
+{
+    return c->size[g] > 1 ? c->head[g] : g;
+}
+
+static inline uint32_t jf__cb_tail(const jf__combiner *c, uint32_t g)
+{
+    return c->size[g] > 1 ? c->tail[g] : g;
+}
+
+static inline uint32_t jf__cb_ext_out(const jf__combiner *c, uint32_t g)
+{
+    return c->size[g] > 1 ? c->ext_out[g] : (uint32_t)(c->job->out_off[g + 1] - c->job->out_off[g]);
+}
+
+static inline uint32_t jf__cb_ext_in(const jf__combiner *c, uint32_t g)
+{
+    return c->size[g] > 1 ? c->ext_in[g] : (uint32_t)(c->job->in_off[g + 1] - c->job->in_off[g]);
+}
+
+static inline double jf__cb_demand(const jf__combiner *c, uint32_t g, int r)
+{
+    return c->size[g] > 1 ? c->demand[(size_t)g * c->n_res + r] : c->job->demand[r][g];
+}
 
 JF__HIDDEN jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p);
 JF__HIDDEN void jf__cb_free(jf__combiner *c);

@@ -110,6 +110,8 @@ static void classify_tasks(jf__combiner *c, const jf_combine_params *p)
             c->group[t] = JF__NOT_FIRST;
         else
             c->group[t] = below_threshold(c, t) ? JF__SECOND : JF__FIRST_ONLY;
+        c->first_group += c->group[t] != JF__NOT_FIRST;
+        c->second_group += c->group[t] == JF__SECOND;
         if (c->reason)
             c->reason[t] = c->group[t] == JF__NOT_FIRST    ? JF_REFUSED_DEGREE
                            : c->group[t] == JF__FIRST_ONLY ? JF_REFUSED_DEMAND
@@ -137,20 +139,18 @@ static jf_status alloc_state(jf__combiner *c, int explain)
     return JF_OK;
 }
 
+/* Every task alone; head, tail, next, ext_* and demand stay unwritten
+ * until a merge (see combine_impl.h). */
 static void init_groups(jf__combiner *c)
 {
     const jf_job *job = c->job;
     for (uint32_t t = 0; t < job->n_tasks; t++) {
-        c->parent[t] = c->head[t] = c->tail[t] = t;
+        c->parent[t] = t;
         c->size[t] = 1;
-        c->next[t] = UINT32_MAX;
-        c->ext_out[t] = (uint32_t)(job->out_off[t + 1] - job->out_off[t]);
-        c->ext_in[t] = (uint32_t)(job->in_off[t + 1] - job->in_off[t]);
-        for (int r = 0; r < c->n_res; r++)
-            c->demand[(size_t)t * c->n_res + r] = job->demand[r][t];
     }
     for (uint32_t i = 0; i < job->n_tasks; i++)
         c->ord[job->topo[i]] = i;
+    c->largest = job->n_tasks > 0;
 }
 
 jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p)

@@ -167,11 +167,11 @@ static uint64_t fill_row(jf_plan *plan, row_marks *rm, uint32_t g, uint64_t m)
 static uint64_t copy_row(jf_plan *plan, uint32_t t, uint64_t m)
 {
     const jf_job *job = plan->job;
-    uint64_t b = job->out_off[t], len = job->out_off[t + 1] - b;
-    for (uint64_t k = 0; k < len; k++)
-        plan->succ[m + k] = plan->target_of[job->out_task[b + k]];
-    memcpy(plan->succ_bytes + m, job->out_bytes + b, len * sizeof *plan->succ_bytes);
-    return m + len;
+    for (uint64_t e = job->out_off[t]; e < job->out_off[t + 1]; e++, m++) {
+        plan->succ[m] = plan->target_of[job->out_task[e]];
+        plan->succ_bytes[m] = job->out_bytes[e];
+    }
+    return m;
 }
 
 /* Successor rows of every target; 1 when they all point forward (the
