@@ -169,6 +169,8 @@ static uint32_t sweep(jf__combiner *c)
  * topological: the plan needs no second ordering. */
 static jf_status make_plan(jf__combiner *c, jf_plan **out)
 {
+    if (c->merges == 0) /* positions unchanged: every task alone, in topological order */
+        return jf_plan_identity(c->job, out);
     uint32_t n = c->job->n_tasks, targets = 0;
     uint32_t *at = c->head; /* reused: position -> group */
     for (uint32_t i = 0; i < n; i++)

@@ -44,6 +44,7 @@ struct jf_job {
     uint32_t *out_task, *in_task;
     uint64_t *out_bytes, *in_bytes;
     uint32_t *topo;
+    int topo_is_index; /* topo[i] == i: the tasks' own order is topological */
 };
 
 /* Free the edge arrays and the order made by validation. */

@@ -10,10 +10,20 @@ static jf_status plan_fail(jf_plan *plan, jf_status st, const char *msg)
     return st;
 }
 
+/* The next `bytes` of a block being cut into arrays. */
+static void *carve(char **at, size_t bytes)
+{
+    void *p = *at;
+    *at += bytes;
+    return p;
+}
+
 /* One block holds every array whose size the job and the target count
  * fix: one allocation instead of eleven, and the untouched tail of the
- * edge arrays (sized for the job's edges) costs no page faults. */
-static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, jf_plan **out)
+ * edge arrays (sized for the job's edges) costs no page faults. A plan
+ * that shares the job's arrays (share_job) holds only what is its own:
+ * member offsets, demands and devices. */
+static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, int share_job, jf_plan **out)
 {
     jf_plan *plan = jf__calloc(1, sizeof *plan);
     *out = plan;
@@ -21,22 +31,23 @@ static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, jf_plan **out
         return JF_ENOMEM;
     plan->job = job;
     plan->n_targets = n_targets;
-    size_t n = job->n_tasks, nt = n_targets, m = job->n_edges, nr = (size_t)job->n_res;
-    size_t wide = 3 * (nt + 1) + 2 * m + nt * nr, narrow = 2 * n + 2 * m + nt;
-    char *b = plan->block = jf__malloc(wide * 8 + narrow * 4);
-    if (!b)
+    size_t n = share_job ? 0 : job->n_tasks, nt = n_targets, nr = (size_t)job->n_res;
+    size_t m = share_job ? 0 : job->n_edges, offs = share_job ? 0 : 2 * (nt + 1);
+    char *at = plan->block = jf__malloc((nt + 1 + offs + 2 * m + nt * nr) * 8 +
+                                        (2 * n + 2 * m + nt) * 4);
+    if (!at)
         return plan_fail(plan, JF_ENOMEM, "out of memory");
-    plan->member_off = (uint64_t *)b;
-    plan->succ_off = plan->member_off + nt + 1;
-    plan->pred_off = plan->succ_off + nt + 1;
-    plan->succ_bytes = plan->pred_off + nt + 1;
-    plan->pred_bytes = plan->succ_bytes + m;
-    plan->demand = (double *)(plan->pred_bytes + m);
-    plan->target_of = (uint32_t *)(plan->demand + nt * nr);
-    plan->members = plan->target_of + n;
-    plan->succ = plan->members + n;
-    plan->pred = plan->succ + m;
-    plan->device = (int *)(plan->pred + m);
+    plan->member_off = carve(&at, (nt + 1) * 8); /* 8-byte elements first */
+    plan->succ_off = carve(&at, offs / 2 * 8);
+    plan->pred_off = carve(&at, offs / 2 * 8);
+    plan->succ_bytes = carve(&at, m * 8);
+    plan->pred_bytes = carve(&at, m * 8);
+    plan->demand = carve(&at, nt * nr * 8);
+    plan->target_of = carve(&at, n * 4);
+    plan->members = carve(&at, n * 4);
+    plan->succ = carve(&at, m * 4);
+    plan->pred = carve(&at, m * 4);
+    plan->device = carve(&at, nt * 4);
     return JF_OK;
 }
 
@@ -162,30 +173,19 @@ static uint64_t fill_row(jf_plan *plan, row_marks *rm, uint32_t g, uint64_t m)
     return m;
 }
 
-/* A single task's row is its own edges mapped: distinct tasks lie in
- * distinct single targets, so there is nothing to merge. */
-static uint64_t copy_row(jf_plan *plan, uint32_t t, uint64_t m)
-{
-    const jf_job *job = plan->job;
-    for (uint64_t e = job->out_off[t]; e < job->out_off[t + 1]; e++, m++) {
-        plan->succ[m] = plan->target_of[job->out_task[e]];
-        plan->succ_bytes[m] = job->out_bytes[e];
-    }
-    return m;
-}
-
-/* Successor rows of every target; 1 when they all point forward (the
+/* Successor rows of targets with several members (or next to them):
+ * distinct targets, bytes summed. 1 when every row points forward (the
  * numbering is topological), 0 when not, -1 when out of memory. */
 static int fill_succ(jf_plan *plan)
 {
     uint32_t nt = plan->n_targets;
-    int all_single = nt == plan->job->n_tasks, forward = 1;
+    int forward = 1;
     row_marks rm = {NULL, NULL, 0};
     uint64_t m = 0;
     for (uint32_t g = 0; g < nt; g++) {
         uint64_t start = m;
         plan->succ_off[g] = m;
-        m = all_single ? copy_row(plan, plan->members[g], m) : fill_row(plan, &rm, g, m);
+        m = fill_row(plan, &rm, g, m);
         for (uint64_t k = start; k < m; k++)
             forward &= plan->succ[k] > g;
     }
@@ -194,6 +194,52 @@ static int fill_succ(jf_plan *plan)
     jf__free(rm.mark);
     jf__free(rm.slot);
     return rm.failed ? -1 : forward;
+}
+
+/* One direction of a graph in CSR: row offsets, neighbours, bytes. */
+typedef struct {
+    uint64_t *off;
+    uint32_t *node;
+    uint64_t *bytes;
+} csr;
+
+/* When every target is a single task, a target's row is its task's row
+ * mapped to targets: distinct tasks lie in distinct targets, so nothing
+ * merges. The tasks are read in their own order, so the job's arrays
+ * stream through the cache and only the writes jump. Rows keep the
+ * order of the task's own row. 1 when every mapped edge runs from a lower
+ * number to a higher one (to test the successor direction). */
+static int copy_rows(const jf_plan *plan, csr from, csr to)
+{
+    uint32_t n = plan->job->n_tasks;
+    const uint32_t *tof = plan->target_of;
+    int forward = 1;
+    to.off[0] = 0;
+    for (uint32_t t = 0; t < n; t++)
+        to.off[tof[t] + 1] = from.off[t + 1] - from.off[t];
+    for (uint32_t g = 0; g < n; g++)
+        to.off[g + 1] += to.off[g];
+    for (uint32_t t = 0; t < n; t++) {
+        uint32_t g = tof[t];
+        for (uint64_t e = from.off[t], s = to.off[g]; e < from.off[t + 1]; e++, s++) {
+            to.node[s] = tof[from.node[e]];
+            to.bytes[s] = from.bytes[e];
+            forward &= to.node[s] > g;
+        }
+    }
+    return forward;
+}
+
+/* Both directions of a plan of single tasks; as fill_succ. */
+static int copy_graph(jf_plan *plan)
+{
+    const jf_job *job = plan->job;
+    csr out = {job->out_off, job->out_task, job->out_bytes};
+    csr in = {job->in_off, job->in_task, job->in_bytes};
+    int forward = copy_rows(plan, out, (csr){plan->succ_off, plan->succ, plan->succ_bytes});
+    copy_rows(plan, in, (csr){plan->pred_off, plan->pred, plan->pred_bytes});
+    plan->n_edges = job->n_edges;
+    return forward;
 }
 
 /* Predecessor rows by transposing the successor rows: each row comes out
@@ -239,6 +285,18 @@ static uint32_t order_targets(const jf_plan *plan, uint32_t *rank, uint32_t *que
     return tail;
 }
 
+/* Members and target graph from target_of; as fill_succ. */
+static int fill_graph(jf_plan *plan)
+{
+    bucket_members(plan);
+    if (plan->n_targets == plan->job->n_tasks)
+        return copy_graph(plan);
+    int forward = fill_succ(plan);
+    if (forward >= 0)
+        fill_pred(plan);
+    return forward;
+}
+
 /* The first numbering was not topological: renumber the targets in a
  * topological order and fill the rows again. */
 static jf_status renumber(jf_plan *plan)
@@ -254,8 +312,7 @@ static jf_status renumber(jf_plan *plan)
     else {
         for (uint32_t t = 0; t < plan->job->n_tasks; t++)
             plan->target_of[t] = rank[plan->target_of[t]];
-        bucket_members(plan);
-        if (fill_succ(plan) < 0)
+        if (fill_graph(plan) < 0)
             st = plan_fail(plan, JF_ENOMEM, "out of memory");
     }
     jf__free(rank);
@@ -266,20 +323,31 @@ static jf_status renumber(jf_plan *plan)
 /* The target graph from target_of, renumbered when not topological. */
 static jf_status build_graph(jf_plan *plan)
 {
-    bucket_members(plan);
-    int forward = fill_succ(plan);
+    int forward = fill_graph(plan);
     if (forward < 0)
         return plan_fail(plan, JF_ENOMEM, "out of memory");
-    jf_status st = forward ? JF_OK : renumber(plan);
-    if (st == JF_OK)
-        fill_pred(plan);
-    return st;
+    return forward ? JF_OK : renumber(plan);
+}
+
+/* Targets of one task take its demand; read in task order, the job's
+ * columns stream. */
+static void copy_demands(jf_plan *plan)
+{
+    const jf_job *job = plan->job;
+    size_t nr = (size_t)job->n_res;
+    for (uint32_t t = 0; t < job->n_tasks; t++)
+        for (size_t r = 0; r < nr; r++)
+            plan->demand[plan->target_of[t] * nr + r] = job->demand[r][t];
 }
 
 static void aggregate_demands(jf_plan *plan)
 {
     const jf_job *job = plan->job;
     int nr = job->n_res;
+    if (plan->n_targets == job->n_tasks) {
+        copy_demands(plan);
+        return;
+    }
     for (uint32_t g = 0; g < plan->n_targets; g++) {
         double *d = plan->demand + (size_t)g * (size_t)nr;
         uint64_t k = plan->member_off[g];
@@ -295,16 +363,21 @@ static void aggregate_demands(jf_plan *plan)
     }
 }
 
+/* Demands and device slots of a plan whose members are set. */
+static void finish_plan(jf_plan *plan)
+{
+    aggregate_demands(plan);
+    for (uint32_t g = 0; g < plan->n_targets; g++)
+        plan->device[g] = -1;
+}
+
 /* Graph, demands and device slots of a plan whose target_of is set. */
 static jf_status build_plan(jf_plan *plan)
 {
     jf_status st = build_graph(plan);
-    if (st != JF_OK)
-        return st;
-    aggregate_demands(plan);
-    for (uint32_t g = 0; g < plan->n_targets; g++)
-        plan->device[g] = -1;
-    return JF_OK;
+    if (st == JF_OK)
+        finish_plan(plan);
+    return st;
 }
 
 static jf_status give(jf_plan *plan, jf_status st, jf_plan **out)
@@ -327,7 +400,7 @@ jf_status jf_plan_from_groups(const jf_job *job, const uint32_t *group_of, jf_pl
     jf_status st = target_of && dense ? number_groups(job, group_of, target_of, dense, &nt)
                                       : JF_ENOMEM;
     if (st == JF_OK)
-        st = plan_alloc(job, nt, &plan);
+        st = plan_alloc(job, nt, 0, &plan);
     if (st == JF_OK) {
         memcpy(plan->target_of, target_of, (size_t)job->n_tasks * sizeof *target_of);
         st = build_plan(plan);
@@ -341,7 +414,7 @@ jf_status jf__plan_alloc(const jf_job *job, uint32_t n_targets, jf_plan **out)
 {
     JF_ASSERT(job->validated);
     jf_plan *plan;
-    jf_status st = plan_alloc(job, n_targets, &plan);
+    jf_status st = plan_alloc(job, n_targets, 0, &plan);
     return give(plan, st, out);
 }
 
@@ -350,14 +423,43 @@ jf_status jf__plan_build(jf_plan *plan)
     return build_plan(plan);
 }
 
+/* Every task alone in the tasks' own order, which is topological: the
+ * target graph is the job's graph, so the plan points at the job's arrays
+ * (the job outlives its plans and is read-only once validated). */
+static jf_status share_identity(const jf_job *job, jf_plan **out)
+{
+    jf_status st = plan_alloc(job, job->n_tasks, 1, out);
+    if (st != JF_OK)
+        return st;
+    jf_plan *plan = *out;
+    plan->target_of = plan->members = job->topo; /* both the identity */
+    plan->succ_off = job->out_off;
+    plan->succ = job->out_task;
+    plan->succ_bytes = job->out_bytes;
+    plan->pred_off = job->in_off; /* rows sorted by task, as fill_pred sorts them */
+    plan->pred = job->in_task;
+    plan->pred_bytes = job->in_bytes;
+    plan->n_edges = job->n_edges;
+    for (uint32_t g = 0; g <= plan->n_targets; g++)
+        plan->member_off[g] = g;
+    finish_plan(plan);
+    return JF_OK;
+}
+
 jf_status jf_plan_identity(const jf_job *job, jf_plan **out)
 {
+    JF_ASSERT(job->validated);
+    if (job->topo_is_index) {
+        jf_status st = share_identity(job, out);
+        return give(*out, st, out);
+    }
     jf_status st = jf__plan_alloc(job, job->n_tasks, out);
     if (st != JF_OK)
         return st;
     for (uint32_t i = 0; i < job->n_tasks; i++) /* numbered by topological position */
         (*out)->target_of[job->topo[i]] = i;
-    return give(*out, jf__plan_build(*out), out);
+    st = jf__plan_build(*out);
+    return give(*out, st, out);
 }
 
 void jf_plan_destroy(jf_plan *plan)

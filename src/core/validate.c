@@ -186,13 +186,33 @@ void jf__job_free_csr(jf_job *job)
     job->out_off = job->in_off = job->out_bytes = job->in_bytes = NULL;
     job->out_task = job->in_task = job->topo = NULL;
     job->n_edges = 0;
+    job->topo_is_index = 0;
 }
 
+/* Whether every dependency runs from a lower task index to a higher one
+ * (rows are sorted, so the first of each row tells). */
+static int index_order_is_topological(const jf_job *job)
+{
+    for (uint32_t t = 0; t < job->n_tasks; t++)
+        if (job->out_off[t] < job->out_off[t + 1] && job->out_task[job->out_off[t]] < t)
+            return 0;
+    return 1;
+}
+
+/* The tasks' own order when it is topological (jobs are usually written
+ * that way): a plan that leaves every task alone can then share the job's
+ * edges (core/plan.c). Otherwise Kahn's order. */
 static jf_status order_tasks(jf_job *job)
 {
     uint32_t n = job->n_tasks;
-    uint32_t *scratch = jf__malloc(2 * ((size_t)n + 1) * sizeof *scratch);
     job->topo = jf__malloc(((size_t)n + 1) * sizeof *job->topo);
+    if (job->topo && index_order_is_topological(job)) {
+        for (uint32_t t = 0; t < n; t++)
+            job->topo[t] = t;
+        job->topo_is_index = 1;
+        return JF_OK;
+    }
+    uint32_t *scratch = jf__malloc(2 * ((size_t)n + 1) * sizeof *scratch);
     if (!scratch || !job->topo) {
         jf__free(scratch);
         return jf__job_fail(job, JF_ENOMEM, "out of memory");
