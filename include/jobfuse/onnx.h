@@ -157,6 +157,31 @@ const char *jf_onnx_session_explain(const jf_onnx_session *s);
 uint64_t jf_onnx_session_arena_bytes(const jf_onnx_session *s);
 uint64_t jf_onnx_session_weight_bytes(const jf_onnx_session *s);
 
+/* ---- NumPy .npy files (inputs and outputs of `jobfuse run MODEL.onnx`) ----
+ *
+ *   jf_onnx_tensor x;
+ *   char err[256];
+ *   if (jf_onnx_npy_read("x.npy", &x, err, sizeof err) != JF_OK)
+ *       fprintf(stderr, "%s\n", err);              // "x.npy: what is wrong"
+ *   ...
+ *   jf_onnx_npy_free(&x);
+ *
+ * Formats 1.0, 2.0 and 3.0, C order, little-endian: '<f4', '<f8' (read as
+ * float32), '<i8', '<i4', '|u1', '|i1', '|b1'.
+ */
+/* Read a file into t (name NULL; data allocated, free with
+ * jf_onnx_npy_free). JF_EIO (cannot open or read), JF_EPARSE (not .npy,
+ * truncated, another dtype, Fortran order, ...), JF_ENOMEM; err says which,
+ * and t is empty on failure. */
+jf_status jf_onnx_npy_read(const char *path, jf_onnx_tensor *t, char *err, size_t err_size);
+/* Write t (dtype 1, 2, 3, 6, 7, 9 or 11) as format 1.0 through a temporary
+ * file renamed into place. JF_EINVAL (dtype, or bytes that do not fit the
+ * shape), JF_EIO, JF_ENOMEM; err says which. */
+jf_status jf_onnx_npy_write(const char *path, const jf_onnx_tensor *t, char *err,
+                            size_t err_size);
+/* Free what jf_onnx_npy_read allocated and empty t; NULL is fine. */
+void jf_onnx_npy_free(jf_onnx_tensor *t);
+
 #ifdef __cplusplus
 }
 #endif
