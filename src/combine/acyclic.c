@@ -252,10 +252,8 @@ static int count_edges(jf__combiner *c, uint32_t g, uint32_t peer, int forward, 
 
 int jf__cb_acyclic(jf__combiner *c, uint32_t a, uint32_t b, uint32_t *ord, uint32_t *edges_ab)
 {
-    uint32_t out_a = jf__cb_ext_out(c, a);
-    if (out_a == 1 || jf__cb_ext_in(c, b) == 1) { /* the edge u -> v is the only one */
+    if (jf__cb_safe(c, a, b, ord)) { /* the edge u -> v is the only one */
         *edges_ab = 1;
-        *ord = out_a == 1 ? c->ord[b] : c->ord[a];
         return 1;
     }
     uint32_t other_out, other_in, dummy;

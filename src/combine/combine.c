@@ -59,29 +59,23 @@ static jf_refusal check_limits(const jf__combiner *c, uint32_t a, uint32_t b)
 {
     if (c->max_members && c->size[a] + c->size[b] > c->max_members)
         return JF_REFUSED_MEMBERS;
-    for (int r = 0; r < c->n_res; r++)
-        if (combine_value(c->job->res_rule[r], jf__cb_demand(c, a, r), jf__cb_demand(c, b, r)) >
-            c->cap[r])
+    for (int r = 0; r < c->n_res; r++) { /* kept in c->merged for the merge */
+        c->merged[r] = combine_value(c->job->res_rule[r], jf__cb_demand(c, a, r),
+                                     jf__cb_demand(c, b, r));
+        if (c->merged[r] > c->cap[r])
             return JF_REFUSED_CAPACITY;
+    }
     return JF_REFUSED_NONE;
 }
 
 /* ---- merging ---- */
 
-/* The merged group's demand, written where the root keeps it. */
-static void merge_demands(jf__combiner *c, uint32_t a, uint32_t b, uint32_t root)
-{
-    double *dr = c->demand + (size_t)root * c->n_res;
-    for (int r = 0; r < c->n_res; r++) /* element r is read before it is written */
-        dr[r] = combine_value(c->job->res_rule[r], jf__cb_demand(c, a, r), jf__cb_demand(c, b, r));
-}
-
 static int merge_groups(jf__combiner *c, uint32_t a, uint32_t b, uint32_t ord, uint32_t edges_ab)
 {
     uint32_t root = c->size[a] >= c->size[b] ? a : b, other = root == a ? b : a;
-    if (jf__cb_merge_adj(c, a, b, root) != 0)
+    if (c->has_adj && jf__cb_merge_adj(c, a, b, root) != 0)
         return -1;
-    merge_demands(c, a, b, root);
+    memcpy(c->demand + (size_t)root * c->n_res, c->merged, (size_t)c->n_res * sizeof *c->merged);
     uint32_t head_a = jf__cb_head(c, a), tail_a = jf__cb_tail(c, a);
     uint32_t head_b = jf__cb_head(c, b), tail_b = jf__cb_tail(c, b);
     uint32_t out = jf__cb_ext_out(c, a) + jf__cb_ext_out(c, b) - edges_ab;
@@ -111,7 +105,9 @@ static jf_refusal try_merge(jf__combiner *c, uint64_t e, uint32_t u, uint32_t v)
     uint32_t ord, edges_ab, sum = c->size[a] + c->size[b];
     if (c->refused_at && c->refused_at[e] == sum)
         return JF_REFUSED_CYCLE;
-    if (!jf__cb_acyclic(c, a, b, &ord, &edges_ab)) {
+    if (jf__cb_safe(c, a, b, &ord))
+        edges_ab = 1;
+    else if (!jf__cb_acyclic(c, a, b, &ord, &edges_ab)) {
         if (!c->refused_at)
             c->refused_at = jf__calloc(c->job->n_edges + 1, sizeof *c->refused_at);
         if (c->refused_at)
@@ -172,7 +168,10 @@ static jf_status make_plan(jf__combiner *c, jf_plan **out)
     if (c->merges == 0) /* positions unchanged: every task alone, in topological order */
         return jf_plan_identity(c->job, out);
     uint32_t n = c->job->n_tasks, targets = 0;
-    uint32_t *at = c->head; /* reused: position -> group */
+    jf_status st = jf__plan_alloc(c->job, n - c->merges, out); /* each merge: one group less */
+    if (st != JF_OK)
+        return st;
+    uint32_t *at = (*out)->target_of; /* first position -> group, then task -> target */
     for (uint32_t i = 0; i < n; i++)
         at[i] = UINT32_MAX;
     for (uint32_t t = 0; t < n; t++)
@@ -181,9 +180,7 @@ static jf_status make_plan(jf__combiner *c, jf_plan **out)
     for (uint32_t i = 0; i < n; i++)
         if (at[i] != UINT32_MAX)
             c->size[at[i]] = targets++; /* reused: group -> target number */
-    jf_status st = jf__plan_alloc(c->job, targets, out);
-    if (st != JF_OK)
-        return st;
+    JF_ASSERT(targets == n - c->merges);
     for (uint32_t t = 0; t < n; t++)
         (*out)->target_of[t] = c->size[jf__cb_find(c, t)];
     return jf__plan_build(*out);

@@ -18,6 +18,7 @@ typedef struct {
     int n_res;
     double *cap;       /* per resource, INFINITY when not limited */
     double *threshold; /* per resource, INFINITY when not thresholded */
+    double *merged;    /* per resource: the two groups' demand, as check_limits found it */
     uint32_t max_members;
     uint8_t *group;    /* JF__NOT_FIRST, JF__FIRST_ONLY or JF__SECOND per task */
     uint8_t *reason;   /* last refusal per group root (explain only) */
@@ -78,6 +79,22 @@ static inline uint32_t jf__cb_ext_in(const jf__combiner *c, uint32_t g)
 static inline double jf__cb_demand(const jf__combiner *c, uint32_t g, int r)
 {
     return c->size[g] > 1 ? c->demand[(size_t)g * c->n_res + r] : c->job->demand[r][g];
+}
+
+/* The safe rule: merging a -> b over an edge is acyclic when that edge is
+ * a's only way out or b's only way in; then *ord is the merged group's
+ * position. Inline, as every merge of a chain asks it. */
+static inline int jf__cb_safe(const jf__combiner *c, uint32_t a, uint32_t b, uint32_t *ord)
+{
+    if (jf__cb_ext_out(c, a) == 1) {
+        *ord = c->ord[b];
+        return 1;
+    }
+    if (jf__cb_ext_in(c, b) == 1) {
+        *ord = c->ord[a];
+        return 1;
+    }
+    return 0;
 }
 
 JF__HIDDEN jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p);

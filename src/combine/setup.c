@@ -163,7 +163,8 @@ jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p)
         return jf__job_fail(job, JF_EINVAL, "--degree-threshold must be at least 1");
     c->cap = jf__malloc((size_t)(c->n_res + 1) * sizeof(double));
     c->threshold = jf__malloc((size_t)(c->n_res + 1) * sizeof(double));
-    if (!c->cap || !c->threshold)
+    c->merged = jf__malloc((size_t)(c->n_res + 1) * sizeof(double));
+    if (!c->cap || !c->threshold || !c->merged)
         return jf__job_fail(job, JF_ENOMEM, "out of memory");
     jf_status st = setup_limits(c, job, p);
     if (st != JF_OK)
@@ -183,7 +184,7 @@ void jf__cb_free(jf__combiner *c)
         jf__free(c->adj_in[t].node);
         jf__free(c->adj_in[t].count);
     }
-    void *blocks[] = {c->cap,  c->threshold, c->group,   c->reason,    c->parent,
+    void *blocks[] = {c->cap,  c->threshold, c->merged, c->group,   c->reason,    c->parent,
                       c->size, c->head,      c->tail,    c->next,      c->ord,
                       c->ext_out, c->ext_in, c->demand,  c->mark,      c->stack,
                       c->found_fwd, c->found_bwd, c->slots, c->keys,
