@@ -153,7 +153,9 @@ static const Onnx__ValueInfoProto *declared(const jf_onnx_model *m, const char *
  * fixed ones, since a symbolic dimension says nothing of the given inputs. */
 static void shape_from_declared(jf_onnx_model *m, ox_tensor *t, const Onnx__ValueInfoProto *vi)
 {
-    const Onnx__TypeProto__Tensor *tt = vi && vi->type ? vi->type->tensor_type : NULL;
+    const Onnx__TypeProto__Tensor *tt = /* a union with sequence and map types */
+        vi && vi->type && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE
+            ? vi->type->tensor_type : NULL;
     if (!tt)
         return;
     if (t->dtype == OX_UNDEFINED && tt->has_elem_type)

@@ -341,7 +341,9 @@ static const jf_onnx_input *given_shape(const jf_onnx_model *m, const char *name
 static int fix_input_shape(jf_onnx_model *m, ox_tensor *t, const Onnx__ValueInfoProto *vi)
 {
     const Onnx__TypeProto *type = vi->type;
-    const Onnx__TypeProto__Tensor *tt = type ? type->tensor_type : NULL;
+    /* tensor_type shares a union with sequence and map types. */
+    const Onnx__TypeProto__Tensor *tt =
+        type && type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? type->tensor_type : NULL;
     const Onnx__TensorShapeProto *shape = tt ? tt->shape : NULL;
     const jf_onnx_input *given = given_shape(m, t->name);
     t->dtype = tt && tt->has_elem_type ? tt->elem_type : OX_UNDEFINED;

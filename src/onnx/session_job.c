@@ -1,0 +1,186 @@
+/* The job a session runs: one C-API task per operator (or per slice of a
+ * split operator), a dependency wherever an operator reads another's
+ * output, demands from the model, then the plan that runs it. */
+#include "onnx/session_impl.h"
+
+static int task_fn(void *arg);
+
+/* Producers of the operator's inputs, distinct, with the bytes read. */
+static int producers(const jf_onnx_session *s, const sx_op *op, uint32_t *from, uint64_t *bytes,
+                     int max)
+{
+    const ox_node *n = &s->m->nodes[op->node];
+    int count = 0;
+    for (int k = 0; k < n->n_in; k++) {
+        int32_t t = n->in[k] < 0 ? -1 : sx_resolve(s, n->in[k]);
+        if (t < 0 || s->vals[t].kind != SX_ACTIVATION)
+            continue;
+        uint32_t p = (uint32_t)s->vals[t].op;
+        int j = 0;
+        while (j < count && from[j] != p)
+            j++;
+        if (j == count && count == max)
+            continue;
+        if (j == count)
+            from[count] = p, bytes[count++] = 0;
+        bytes[j] += s->vals[t].bytes;
+    }
+    return count;
+}
+
+#define MAX_PRODUCERS 256
+
+/* Every slice of the reader depends on every slice of each producer. */
+static jf_status add_deps(jf_onnx_session *s, uint32_t i)
+{
+    const sx_op *op = &s->ops[i];
+    uint32_t from[MAX_PRODUCERS];
+    uint64_t bytes[MAX_PRODUCERS];
+    int count = producers(s, op, from, bytes, MAX_PRODUCERS);
+    jf_status st = JF_OK;
+    for (int j = 0; j < count && st == JF_OK; j++) {
+        const sx_op *p = &s->ops[from[j]];
+        uint64_t share = bytes[j] / (uint64_t)(p->n_slices * op->n_slices);
+        for (int64_t a = 0; a < p->n_slices && st == JF_OK; a++)
+            for (int64_t b = 0; b < op->n_slices && st == JF_OK; b++)
+                st = jf_job_add_dep(s->job, p->first_task + (uint32_t)a,
+                                    op->first_task + (uint32_t)b, share);
+    }
+    return st;
+}
+
+static uint64_t op_memory(const jf_onnx_session *s, const sx_op *op)
+{
+    const ox_node *n = &s->m->nodes[op->node];
+    uint64_t bytes = op->scratch;
+    for (int k = 0; k < n->n_in + n->n_out; k++) {
+        int32_t t = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
+        if (t >= 0)
+            bytes += s->vals[sx_resolve(s, t)].bytes;
+    }
+    return bytes;
+}
+
+typedef struct {
+    int r_memory, r_time, r_flops;
+} resources;
+
+static jf_status add_op_tasks(jf_onnx_session *s, uint32_t i, const resources *r)
+{
+    sx_op *op = &s->ops[i];
+    const ox_node *n = &s->m->nodes[op->node];
+    double share = 1.0 / (double)op->n_slices;
+    uint64_t memory = op_memory(s, op);
+    jf_status st = JF_OK;
+    op->first_task = (uint32_t)s->n_tasks;
+    for (int64_t k = 0; k < op->n_slices && st == JF_OK; k++) {
+        uint32_t task;
+        sx_task *t = &s->tasks[s->n_tasks++];
+        *t = (sx_task){s, i, k};
+        st = jf_job_add_task(s->job, task_fn, t, &task);
+        if (st == JF_OK)
+            st = jf_job_set_op(s->job, task, n->op);
+        if (st == JF_OK)
+            st = jf_job_set_demand(s->job, task, r->r_time, op->time_us * share);
+        if (st == JF_OK)
+            st = jf_job_set_demand(s->job, task, r->r_flops, n->flops * share);
+        if (st == JF_OK)
+            st = jf_job_set_demand(s->job, task, r->r_memory, (double)memory * share);
+    }
+    return st;
+}
+
+static double us_per_flop(const jf_onnx_model *m)
+{
+    double g = m->opts.device_gflops > 0 ? m->opts.device_gflops
+             : m->stats.device_gflops > 0 ? m->stats.device_gflops
+                                          : jf_onnx_device_gflops();
+    return 1.0 / (g * 1e3);
+}
+
+/* Tasks and dependencies for the operators as they are (slices set). */
+static jf_status make_job(jf_onnx_session *s)
+{
+    size_t n_tasks = 0;
+    for (size_t i = 0; i < s->n_ops; i++)
+        n_tasks += (size_t)s->ops[i].n_slices;
+    s->tasks = jf__calloc(n_tasks + 1, sizeof *s->tasks);
+    jf_status st = s->tasks ? jf_job_create(s->m->proto->graph->name, &s->job) : JF_ENOMEM;
+    if (st != JF_OK)
+        return sx_fail(s, st, "out of memory");
+    resources r = {jf_job_resource(s->job, "memory"), jf_job_resource(s->job, "time"),
+                   jf_job_resource(s->job, "flops")};
+    if (r.r_memory < 0 || r.r_time < 0 || r.r_flops < 0)
+        return sx_fail(s, JF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->n_ops && st == JF_OK; i++)
+        st = add_op_tasks(s, (uint32_t)i, &r);
+    for (size_t i = 0; i < s->n_ops && st == JF_OK; i++)
+        st = add_deps(s, (uint32_t)i);
+    if (st == JF_OK)
+        st = jf_job_validate(s->job);
+    if (st != JF_OK)
+        return sx_fail(s, st, "the run job: %s", jf_job_errmsg(s->job));
+    return JF_OK;
+}
+
+static jf_status make_plan(jf_onnx_session *s)
+{
+    jf_status st;
+    if (s->opt.no_combine) {
+        st = jf_plan_identity(s->job, &s->plan);
+    } else if (s->opt.combine) {
+        jf_combine_params p = *s->opt.combine;
+        p.explain = s->opt.explain;
+        st = jf_combine(s->job, &p, &s->plan, NULL);
+    } else {
+        jf_run_combine_params p = jf_run_combine_default_params();
+        p.threads = jf_executor_threads(s->ex);
+        p.dispatch_ns = jf_measure_dispatch_ns(s->ex);
+        st = jf_combine_for_run(s->job, &p, &s->plan, NULL);
+    }
+    if (st != JF_OK)
+        return sx_fail(s, st, "combining the run job: %s", jf_job_errmsg(s->job));
+    return JF_OK;
+}
+
+jf_status sx_job_build(jf_onnx_session *s)
+{
+    double upf = us_per_flop(s->m);
+    for (size_t i = 0; i < s->n_ops; i++) {
+        sx_op *op = &s->ops[i];
+        op->time_us = s->m->nodes[op->node].flops * upf;
+        op->scratch = op->k->scratch ? op->k->scratch(s->m, &s->m->nodes[op->node], 1) : 0;
+    }
+    jf_status st = make_job(s);
+    if (st == JF_OK)
+        st = make_plan(s);
+    return st;
+}
+
+/* ---- running one task ---- */
+
+static void store_error(jf_onnx_session *s, const char *msg)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&s->failed, &expected, 1))
+        snprintf(s->err, sizeof s->err, "%s", msg);
+}
+
+static int task_fn(void *arg)
+{
+    const sx_task *t = arg;
+    jf_onnx_session *s = t->s;
+    const sx_op *op = &s->ops[t->op];
+    if (op->fused_into >= 0)
+        return 0; /* its producer's kernel applied it */
+    char err[512] = "";
+    void *scratch = op->scratch ? (uint8_t *)s->arena + op->scratch_off[t->slice] : NULL;
+    ox_kcall k = {s->m, &s->m->nodes[op->node], op->in, op->out, t->slice, op->n_slices,
+                  scratch, op->fused, err, sizeof err};
+    if (op->k->run(&k) == 0)
+        return 0;
+    if (!err[0])
+        snprintf(err, sizeof err, "node '%s' (%s): the kernel failed", k.n->id, k.n->op);
+    store_error(s, err);
+    return 1;
+}
