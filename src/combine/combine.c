@@ -75,7 +75,8 @@ static int merge_groups(jf__combiner *c, uint32_t a, uint32_t b, uint32_t ord, u
     uint32_t root = c->size[a] >= c->size[b] ? a : b, other = root == a ? b : a;
     if (c->has_adj && jf__cb_merge_adj(c, a, b, root) != 0)
         return -1;
-    memcpy(c->demand + (size_t)root * c->n_res, c->merged, (size_t)c->n_res * sizeof *c->merged);
+    for (int r = 0; r < c->n_res; r++) /* a loop: a call to memcpy costs more here */
+        c->demand[(size_t)root * c->n_res + r] = c->merged[r];
     uint32_t head_a = jf__cb_head(c, a), tail_a = jf__cb_tail(c, a);
     uint32_t head_b = jf__cb_head(c, b), tail_b = jf__cb_tail(c, b);
     uint32_t out = jf__cb_ext_out(c, a) + jf__cb_ext_out(c, b) - edges_ab;

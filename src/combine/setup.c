@@ -92,12 +92,17 @@ static int below_degree(const jf_combine_params *p, uint64_t in, uint64_t out)
     }
 }
 
-static int below_threshold(const jf__combiner *c, uint32_t t)
+/* Second-group candidates over some threshold drop to the first group;
+ * a column at a time, so the job's demands stream. */
+static void apply_thresholds(jf__combiner *c)
 {
-    for (int r = 0; r < c->n_res; r++)
-        if (c->job->demand[r][t] > c->threshold[r])
-            return 0;
-    return 1;
+    for (int r = 0; r < c->n_res; r++) {
+        const double *col = c->job->demand[r];
+        double threshold = c->threshold[r];
+        for (uint32_t t = 0; t < c->job->n_tasks; t++)
+            if (c->group[t] == JF__SECOND && col[t] > threshold)
+                c->group[t] = JF__FIRST_ONLY;
+    }
 }
 
 static void classify_tasks(jf__combiner *c, const jf_combine_params *p)
@@ -106,10 +111,10 @@ static void classify_tasks(jf__combiner *c, const jf_combine_params *p)
     for (uint32_t t = 0; t < job->n_tasks; t++) {
         uint64_t in = job->in_off[t + 1] - job->in_off[t];
         uint64_t out = job->out_off[t + 1] - job->out_off[t];
-        if (!below_degree(p, in, out))
-            c->group[t] = JF__NOT_FIRST;
-        else
-            c->group[t] = below_threshold(c, t) ? JF__SECOND : JF__FIRST_ONLY;
+        c->group[t] = below_degree(p, in, out) ? JF__SECOND : JF__NOT_FIRST;
+    }
+    apply_thresholds(c);
+    for (uint32_t t = 0; t < job->n_tasks; t++) {
         c->first_group += c->group[t] != JF__NOT_FIRST;
         c->second_group += c->group[t] == JF__SECOND;
         if (c->reason)

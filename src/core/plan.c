@@ -340,6 +340,24 @@ static void copy_demands(jf_plan *plan)
             plan->demand[plan->target_of[t] * nr + r] = job->demand[r][t];
 }
 
+/* Resource r of target g: its members' demands folded in member order
+ * (the order readers fold them in, so sums agree to the last bit), in a
+ * register rather than through the plan's array. */
+static double fold_demand(const jf_plan *plan, uint32_t g, int r)
+{
+    const double *col = plan->job->demand[r];
+    const uint32_t *mem = plan->members;
+    uint64_t k = plan->member_off[g], end = plan->member_off[g + 1];
+    double acc = col[mem[k]];
+    if (plan->job->res_rule[r] == JF_RULE_MAX)
+        for (k++; k < end; k++)
+            acc = JF__MAX(acc, col[mem[k]]);
+    else
+        for (k++; k < end; k++)
+            acc += col[mem[k]];
+    return acc;
+}
+
 static void aggregate_demands(jf_plan *plan)
 {
     const jf_job *job = plan->job;
@@ -348,19 +366,9 @@ static void aggregate_demands(jf_plan *plan)
         copy_demands(plan);
         return;
     }
-    for (uint32_t g = 0; g < plan->n_targets; g++) {
-        double *d = plan->demand + (size_t)g * (size_t)nr;
-        uint64_t k = plan->member_off[g];
+    for (uint32_t g = 0; g < plan->n_targets; g++)
         for (int r = 0; r < nr; r++)
-            d[r] = job->demand[r][plan->members[k]];
-        for (k++; k < plan->member_off[g + 1]; k++) {
-            uint32_t t = plan->members[k];
-            for (int r = 0; r < nr; r++) {
-                double v = job->demand[r][t];
-                d[r] = job->res_rule[r] == JF_RULE_MAX ? JF__MAX(d[r], v) : d[r] + v;
-            }
-        }
-    }
+            plan->demand[(size_t)g * (size_t)nr + (size_t)r] = fold_demand(plan, g, r);
 }
 
 /* Demands and device slots of a plan whose members are set. */
