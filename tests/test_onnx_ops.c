@@ -1,0 +1,135 @@
+/* Operator rules: every model of tests/data/onnx/ops (written by
+ * tests/onnx/make_op_models.py, one per operator case) imports with the
+ * output shapes and types, and the per-task flops and multiply-accumulates,
+ * that expected.json lists — computed there independently, mostly by
+ * onnx's own shape inference. Models with inconsistent shapes must fail
+ * with the listed message. */
+#include <jansson.h>
+
+#include "jf_test.h"
+#include "jobfuse/onnx.h"
+#include "onnx/onnx_impl.h"
+
+#define OPS_DIR JF_SOURCE_DIR "/tests/data/onnx/ops/"
+
+/* Graph inputs given a shape ("inputs": {"x": [5, 3, 4]}); 0 or -1. */
+static int given_inputs(json_t *spec, jf_onnx_input *in, size_t *count)
+{
+    const char *name;
+    json_t *dims;
+    *count = 0;
+    json_object_foreach(json_object_get(spec, "inputs"), name, dims) {
+        if (*count == 4 || json_array_size(dims) > JF_ONNX_MAX_RANK)
+            return -1;
+        jf_onnx_input *x = &in[(*count)++];
+        x->name = name;
+        x->rank = (int)json_array_size(dims);
+        for (int d = 0; d < x->rank; d++)
+            x->dims[d] = json_integer_value(json_array_get(dims, (size_t)d));
+    }
+    return 0;
+}
+
+static const ox_tensor *graph_output(const jf_onnx_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_graph_outputs; i++)
+        if (strcmp(m->tensors[m->graph_outputs[i]].name, name) == 0)
+            return &m->tensors[m->graph_outputs[i]];
+    return NULL;
+}
+
+static void check_outputs(const jf_onnx_model *m, json_t *outputs)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(outputs, i, o) {
+        const char *name = json_string_value(json_object_get(o, "name"));
+        json_t *shape = json_object_get(o, "shape");
+        const ox_tensor *t = graph_output(m, name);
+        if (!JF_CHECK(t != NULL))
+            continue;
+        jf_test_context("%s: output %s", m->path, name);
+        JF_CHECK_I(t->dtype, ==, json_integer_value(json_object_get(o, "dtype")));
+        if (!JF_CHECK_I(t->rank, ==, (int64_t)json_array_size(shape)))
+            continue;
+        for (int d = 0; d < t->rank; d++)
+            JF_CHECK_I(t->dims[d], ==, json_integer_value(json_array_get(shape, (size_t)d)));
+    }
+}
+
+static int close_to(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * fmax(1, fabs(b));
+}
+
+/* Every operator task is listed, with its macs (on the node) and flops
+ * (the task's demand in the job). */
+static void check_costs(const jf_onnx_model *m, const jf_job *job, json_t *nodes)
+{
+    int r_flops = jf_job_resource_find(job, "flops");
+    for (size_t i = 0; i < m->n_order; i++) {
+        const ox_node *n = &m->nodes[m->order[i]];
+        if (!n->is_task)
+            continue;
+        jf_test_context("%s: node %s (%s)", m->path, n->id, n->op);
+        json_t *want = json_object_get(nodes, n->id);
+        uint32_t task;
+        if (!JF_CHECK(want != NULL) || !JF_CHECK(jf_job_task_find(job, n->id, &task)))
+            continue;
+        double macs = json_number_value(json_object_get(want, "macs"));
+        double flops = json_number_value(json_object_get(want, "flops"));
+        if (!close_to(n->macs, macs))
+            JF_CHECK_D(n->macs, ==, macs);
+        if (!close_to(jf_job_demand(job, task, r_flops), flops))
+            JF_CHECK_D(jf_job_demand(job, task, r_flops), ==, flops);
+    }
+}
+
+static void check_model(const char *key, json_t *spec)
+{
+    char path[1024];
+    snprintf(path, sizeof path, OPS_DIR "%s", json_string_value(json_object_get(spec, "file")));
+    jf_onnx_input inputs[4];
+    jf_onnx_options opt = {inputs, 0, 100.0};
+    jf_test_context("%s", key);
+    if (!JF_CHECK(given_inputs(spec, inputs, &opt.n_inputs) == 0))
+        return;
+    jf_onnx_model *m = NULL;
+    jf_job *job = NULL;
+    jf_status st = jf_onnx_load(path, &opt, &m);
+    const char *error = json_string_value(json_object_get(spec, "error"));
+    if (error) {
+        JF_CHECK(st != JF_OK);
+        JF_CHECK_MENTIONS(jf_onnx_errmsg(m), error);
+    } else if (!JF_CHECK_STATUS(st, JF_OK) || !JF_CHECK_STATUS(jf_onnx_job(m, &job), JF_OK)) {
+        fprintf(stderr, "  %s\n", jf_onnx_errmsg(m));
+    } else {
+        check_outputs(m, json_object_get(spec, "outputs"));
+        check_costs(m, job, json_object_get(spec, "nodes"));
+        jf_test_context("%s", key);
+        JF_CHECK_U(jf_onnx_get_stats(m)->unknown_shapes, ==, 0);
+    }
+    jf_job_destroy(job);
+    jf_onnx_destroy(m);
+}
+
+int main(void)
+{
+    json_error_t err;
+    json_t *root = json_load_file(OPS_DIR "expected.json", 0, &err);
+    if (!root) {
+        fprintf(stderr, "test_onnx_ops: %sexpected.json: %s (line %d)\n", OPS_DIR, err.text,
+                err.line);
+        return 1;
+    }
+    const char *key;
+    json_t *spec;
+    uint64_t count = 0;
+    json_object_foreach(json_object_get(root, "models"), key, spec) {
+        check_model(key, spec);
+        count++;
+    }
+    JF_CHECK_U(count, >=, 100);
+    json_decref(root);
+    return jf_test_finish("test_onnx_ops", "models", count);
+}
