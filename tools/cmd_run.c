@@ -1,21 +1,21 @@
 /* jobfuse run: combine a job for running (or take a plan) and run it on the
- * local worker pool. */
+ * local worker pool; ONNX models go on to cmd_run_onnx.c. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "jobfuse/run.h"
+#include "run_cli.h"
 
 static const char run_usage[] =
-    "usage: jobfuse run JOB.json|PLAN.json [options]\n"
+    "usage: jobfuse run JOB.json|PLAN.json|MODEL.onnx [options]\n"
     "\n"
     "Run a job on this machine's worker threads. A job is combined first: with\n"
     "no combine option the limits are picked for running (targets well above\n"
     "the measured dispatch cost, critical path grown by at most 5%, enough\n"
     "targets for every thread); with any combine option exactly as `plan` does.\n"
-    "A plan runs as it is. The last line on stderr is key=value pairs.\n"
+    "A plan runs as it is. A model runs its operators' kernels on its inputs\n"
+    "(below). The last line on stderr is key=value pairs.\n"
     "\n"
     "  --threads N                worker threads (default: one per core)\n"
     "  --no-combine               run every task as its own target\n"
@@ -28,13 +28,34 @@ static const char run_usage[] =
     "  --stats-json FILE          the summary and per-worker busy time as JSON\n"
     "  -q, --quiet                no progress line\n"
     "\n"
+    "ONNX models (MODEL.onnx):\n"
+    "  --input NAME=FILE.npy      the input's values (NumPy .npy; its shape also\n"
+    "                             fixes the model's dynamic dimensions)\n"
+    "  --input NAME=SHAPE         the input's shape, like x=1x3x640x640, with\n"
+    "  --random-input SEED        values for inputs without a file: uniform in\n"
+    "                             [-1, 1) for floats, 0..3 for integers; input i\n"
+    "                             uses SEED+i, so the same seed gives the same values\n"
+    "  --output-dir DIR           write each graph output as DIR/NAME.npy (characters\n"
+    "                             other than letters, digits, . - _ become _)\n"
+    "  --repeat N                 one warm-up run, then N timed runs; the summary\n"
+    "                             adds runs=, median_ms= and min_ms=\n"
+    "  --no-split                 never split a big operator across workers\n"
+    "  --no-fuse                  never fuse element-wise operators into producers\n"
+    "  --device-gflops G          device speed for the operators' time demands\n"
+    "  --explain                  also: the model, which operators were split or\n"
+    "                             fused, and the targets\n"
+    "  The summary also has arena_bytes= (activation memory, planned before the\n"
+    "  run), weight_bytes=, kernel_ms= (the workers' busy time per run, summed)\n"
+    "  and sched_ms= (threads x run time - kernel_ms: scheduling, waiting, idle).\n"
+    "  An operator without a kernel, a missing input or a bad .npy: exit 2 before\n"
+    "  anything runs.\n"
+    "\n"
+    "examples:\n"
+    "  jobfuse run job.json --threads 4 --trace trace.json\n"
+    "  jobfuse run det.onnx --input x=x.npy --output-dir out --repeat 10\n"
+    "  jobfuse run det.onnx --input x=1x3x640x640 --random-input 1 --explain\n"
+    "\n"
     "Exit status: 0 done, 1 a task failed, 2 bad input, 130 interrupted.\n";
-
-typedef struct {
-    const char *input, *devices_path, *trace_path, *stats_path;
-    jf_combine_params params;
-    int threads, no_combine, quiet, explain, user_limits;
-} run_args;
 
 static int parse_threads(const char *v, int *out)
 {
@@ -54,6 +75,9 @@ static int parse_option(run_args *a, int argc, char **argv, int *i)
         a->user_limits = 1;
         return rc;
     }
+    rc = cli_run_onnx_option(&a->onnx, argc, argv, i);
+    if (rc >= 0)
+        return rc;
     if (cli_opt_value(argc, argv, i, "--threads", &v, &missing)) {
         if (v && parse_threads(v, &a->threads))
             return CLI_BAD_INPUT;
@@ -95,27 +119,38 @@ static int parse_args(run_args *a, int argc, char **argv)
     }
     if (!a->input)
         return cli_usage_error("run: which job? (jobfuse run JOB.json; --help tells more)");
+    if (a->onnx.first && !cli_is_onnx(a->input))
+        return cli_usage_error("%s is for ONNX models (MODEL.onnx), not %s", a->onnx.first,
+                               a->input);
     return 0;
 }
 
 /* ---- progress and signals ---- */
 
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t cli_run_stop;
 
 static void on_sigint(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    cli_run_stop = 1;
 }
 
-typedef struct {
-    double start;
-    int shown;
-} progress_state;
+void cli_run_sigint_catch(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, old);
+}
+
+void cli_run_sigint_restore(const struct sigaction *old)
+{
+    sigaction(SIGINT, old, NULL);
+}
 
 static void show_progress(void *user, uint64_t done, uint64_t total)
 {
-    progress_state *ps = user;
+    cli_progress *ps = user;
     double elapsed = cli_now() - ps->start;
     if (elapsed < 1.0 || done == 0)
         return; /* short runs stay quiet */
@@ -123,6 +158,22 @@ static void show_progress(void *user, uint64_t done, uint64_t total)
     fprintf(stderr, "\r  %llu/%llu targets  %.3g/s  ETA %.1f s   ",
             (unsigned long long)done, (unsigned long long)total, rate, eta);
     ps->shown = 1;
+}
+
+void cli_run_progress_attach(const run_args *a, jf_run_params *rp, cli_progress *ps)
+{
+    ps->start = cli_now();
+    ps->shown = 0;
+    if (!a->quiet && isatty(STDERR_FILENO)) {
+        rp->progress = show_progress;
+        rp->progress_user = ps;
+    }
+}
+
+void cli_run_progress_clear(const cli_progress *ps)
+{
+    if (ps->shown)
+        fputs("\r\033[K", stderr);
 }
 
 /* ---- preparing the plan ---- */
@@ -259,24 +310,18 @@ static int report_failure(jf_status st, jf_executor *ex)
 
 static int execute(const run_args *a, prepared *pr, jf_executor *ex, double start)
 {
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, &old);
-    progress_state ps = {cli_now(), 0};
+    struct sigaction old;
+    cli_run_sigint_catch(&old);
+    cli_progress ps;
     jf_run_params rp = jf_run_default_params();
-    rp.stop = &stop_requested;
+    rp.stop = &cli_run_stop;
     rp.trace = a->trace_path != NULL;
-    if (!a->quiet && isatty(STDERR_FILENO)) {
-        rp.progress = show_progress;
-        rp.progress_user = &ps;
-    }
+    cli_run_progress_attach(a, &rp, &ps);
     jf_run_stats rs;
     memset(&rs, 0, sizeof rs);
     jf_status st = jf_run(ex, pr->plan, &rp, &rs);
-    sigaction(SIGINT, &old, NULL);
-    if (ps.shown)
-        fputs("\r\033[K", stderr);
+    cli_run_sigint_restore(&old);
+    cli_run_progress_clear(&ps);
     totals t = {cli_now() - start, rs.tasks};
     int rc = st == JF_OK ? 0 : report_failure(st, ex);
     if (rc == 0 && a->trace_path && jf_trace_write_json(pr->plan, &rs, a->trace_path) != JF_OK)
@@ -289,26 +334,32 @@ static int execute(const run_args *a, prepared *pr, jf_executor *ex, double star
     return rc;
 }
 
+static int run_job(const run_args *a, jf_executor *ex, double start)
+{
+    prepared pr;
+    memset(&pr, 0, sizeof pr);
+    int rc = prepare(a, &pr, ex);
+    if (rc < 0 && a->explain)
+        print_explain(&pr);
+    if (rc < 0)
+        rc = execute(a, &pr, ex, start);
+    jf_plan_destroy(pr.plan);
+    jf_devices_destroy(pr.devs);
+    jf_job_destroy(pr.job);
+    return rc;
+}
+
 int cli_run(int argc, char **argv)
 {
     double start = cli_now();
     run_args a;
     int rc = parse_args(&a, argc, argv);
-    if (rc)
-        return rc;
     jf_executor *ex = NULL;
-    if (jf_executor_local_create(a.threads, &ex) != JF_OK)
-        return cli_error(CLI_FAIL, "cannot start %d worker threads", a.threads);
-    prepared pr;
-    memset(&pr, 0, sizeof pr);
-    rc = prepare(&a, &pr, ex);
-    if (rc < 0 && a.explain)
-        print_explain(&pr);
-    if (rc < 0)
-        rc = execute(&a, &pr, ex, start);
+    if (rc == 0 && jf_executor_local_create(a.threads, &ex) != JF_OK)
+        rc = cli_error(CLI_FAIL, "cannot start %d worker threads", a.threads);
+    if (rc == 0)
+        rc = cli_is_onnx(a.input) ? cli_run_onnx(&a, ex, start) : run_job(&a, ex, start);
     jf_executor_destroy(ex);
-    jf_plan_destroy(pr.plan);
-    jf_devices_destroy(pr.devs);
-    jf_job_destroy(pr.job);
+    cli_run_onnx_args_free(&a.onnx);
     return rc;
 }
