@@ -1,0 +1,374 @@
+/* Conv on float NCHW (1-D to 3-D), three ways:
+ *  - pointwise (1x1, stride 1, no pads): W[Cout x Cin] x X[Cin x HW], one
+ *    sgemm per block of columns, straight on the input;
+ *  - depthwise (one channel per group, 2-D): direct loops, the inner one
+ *    over 16 output columns at a time, specialised for 3x3 and 5x5 kernels
+ *    at strides 1 and 2 so the compiler unrolls the taps and vectorises;
+ *  - anything else: im2col of a block of output columns into scratch, then
+ *    sgemm per group.
+ * Slices are output channels. Bias and the fused steps run on each output
+ * block right after it is written, while it is in cache. */
+#pragma GCC optimize("fp-contract=fast")
+#include <cblas.h>
+
+#include "onnx/kern_nn_impl.h"
+
+enum { CONV_POINTWISE, CONV_DEPTHWISE, CONV_IM2COL };
+
+/* Floats of im2col (or output) block kept at once: about 1 MB, within L2. */
+#define CONV_BLOCK_FLOATS (256 * 1024)
+#define DW_MAX_K 16
+
+typedef struct {
+    ox_geom g;
+    int64_t n, cin, cout, groups, cin_g, cout_g, ck, ihw, ohw;
+    const float *x, *w, *b;
+    float *y;
+    int kind;
+    int64_t tile; /* output columns per block */
+} conv_plan;
+
+static int conv_kernel_shape(const ox_kcall *k, const ox_view *w, int64_t *ks)
+{
+    int nsp = w->rank - 2;
+    int nk = ox_attr_ints(k->n, "kernel_shape", ks, OX_SP);
+    if (nk >= 0 && nk != nsp)
+        return ox_kfail(k, "kernel_shape has %d values for %d spatial dims", nk, nsp);
+    for (int i = 0; i < nsp; i++)
+        if (nk >= 0 && ks[i] != w->dims[2 + i])
+            return ox_kfail(k, "kernel_shape does not match the weights");
+        else
+            ks[i] = w->dims[2 + i];
+    return 0;
+}
+
+/* Output size on each axis must be what the pads, strides and dilations
+ * give, or the loops below would read the wrong windows. */
+static int conv_check_out(const ox_kcall *k, const ox_geom *g)
+{
+    for (int i = 0; i < OX_SP; i++) {
+        int64_t span = g->in[i] + g->pb[i] + g->pe[i] - ((g->k[i] - 1) * g->d[i] + 1);
+        if (span < 0 || g->out[i] != span / g->s[i] + 1)
+            return ox_kfail(k, "output size %lld on spatial axis %d does not follow from the input",
+                            (long long)g->out[i], i - (OX_SP - g->nsp));
+    }
+    return 0;
+}
+
+static int conv_kind(const conv_plan *p)
+{
+    const ox_geom *g = &p->g;
+    int unit = 1;
+    for (int i = 0; i < OX_SP; i++)
+        unit &= g->k[i] == 1 && g->s[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0;
+    if (unit)
+        return CONV_POINTWISE;
+    if (p->groups == p->cin && p->cout == p->groups && g->in[0] == 1 && g->k[0] == 1 &&
+        g->k[1] <= DW_MAX_K)
+        return CONV_DEPTHWISE;
+    return CONV_IM2COL;
+}
+
+static void conv_tile(conv_plan *p)
+{
+    if (p->kind == CONV_POINTWISE)
+        p->tile = CONV_BLOCK_FLOATS / 2 / JF__MAX(p->cout_g, 1);
+    else
+        p->tile = CONV_BLOCK_FLOATS / JF__MAX(p->ck, 1);
+    p->tile = JF__MAX(p->tile / 16 * 16, 256);
+    if (p->tile > p->ohw)
+        p->tile = p->ohw;
+}
+
+static int conv_shapes(const ox_kcall *k, const ox_view *x, const ox_view *w, conv_plan *p)
+{
+    p->groups = ox_attr_int(k->n, "group", 1);
+    if (x->rank != w->rank || x->rank < 3 || p->groups < 1)
+        return ox_kfail(k, "input of rank %d and weights of rank %d do not fit", x->rank,
+                        w->rank);
+    p->n = x->dims[0];
+    p->cin = x->dims[1];
+    p->cout = w->dims[0];
+    p->cin_g = w->dims[1];
+    if (p->cin_g * p->groups != p->cin || p->cout % p->groups != 0)
+        return ox_kfail(k, "channels (%lld in, %lld out) do not split into %lld groups",
+                        (long long)p->cin, (long long)p->cout, (long long)p->groups);
+    p->cout_g = p->cout / p->groups;
+    return 0;
+}
+
+static int conv_prepare(const ox_kcall *k, conv_plan *p)
+{
+    const ox_view *x = ox_nn_float_in(k, 0), *w = x ? ox_nn_float_in(k, 1) : NULL;
+    int64_t ks[OX_SP];
+    if (!w || conv_shapes(k, x, w, p) || conv_kernel_shape(k, w, ks))
+        return -1;
+    if (k->n->n_out < 1 || ox_nn_geom(k, x, &k->out[0], ks, &p->g) || conv_check_out(k, &p->g))
+        return -1;
+    p->ihw = ox_geom_in_size(&p->g);
+    p->ohw = ox_geom_out_size(&p->g);
+    p->ck = p->cin_g * ox_geom_k_size(&p->g);
+    const ox_view *y = ox_nn_float_out(k, 0, p->n * p->cout * p->ohw);
+    if (!y)
+        return -1;
+    p->b = NULL;
+    if (k->n->n_in > 2 && k->in[2].data) {
+        const ox_view *b = ox_nn_float_in(k, 2);
+        if (!b || b->numel != p->cout)
+            return b ? ox_kfail(k, "bias has %lld values for %lld channels",
+                                (long long)b->numel, (long long)p->cout)
+                     : -1;
+        p->b = b->data;
+    }
+    p->x = x->data;
+    p->w = w->data;
+    p->y = y->data;
+    p->kind = conv_kind(p);
+    conv_tile(p);
+    return 0;
+}
+
+static size_t conv_scratch_floats(const conv_plan *p)
+{
+    switch (p->kind) {
+    case CONV_DEPTHWISE: return (size_t)p->g.in[2];
+    case CONV_IM2COL: return (size_t)(p->ck * p->tile);
+    default: return 0;
+    }
+}
+
+/* ---- im2col ---- */
+
+/* dst[j] = row[(ow + j) * sw + off] for j < run, 0 where that is outside
+ * [0, iw). */
+static void im2col_span(const float *row, int64_t ow, int64_t run, int64_t sw, int64_t off,
+                        int64_t iw, float *dst)
+{
+    int64_t first = off >= 0 ? 0 : (-off + sw - 1) / sw;   /* first ow inside */
+    int64_t end = iw - 1 - off < 0 ? 0 : (iw - 1 - off) / sw + 1;
+    int64_t a = JF__MIN(JF__MAX(first - ow, 0), run), b = JF__MIN(JF__MAX(end - ow, a), run);
+    for (int64_t j = 0; j < a; j++)
+        dst[j] = 0;
+    if (sw == 1)
+        memcpy(dst + a, row + ow + a + off, (size_t)(b - a) * sizeof *dst);
+    else
+        for (int64_t j = a; j < b; j++)
+            dst[j] = row[(ow + j) * sw + off];
+    for (int64_t j = b; j < run; j++)
+        dst[j] = 0;
+}
+
+/* One im2col row (one input channel xc, one kernel tap) for output columns
+ * [p0, p0 + cnt). */
+static void im2col_row(const ox_geom *g, const float *xc, const int64_t *tap, int64_t p0,
+                       int64_t cnt, float *dst)
+{
+    int64_t ow = p0 % g->out[2], oh = p0 / g->out[2] % g->out[1], od = p0 / g->out[2] / g->out[1];
+    for (int64_t done = 0; done < cnt;) {
+        int64_t run = JF__MIN(g->out[2] - ow, cnt - done);
+        int64_t id = od * g->s[0] - g->pb[0] + tap[0] * g->d[0];
+        int64_t ih = oh * g->s[1] - g->pb[1] + tap[1] * g->d[1];
+        if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1])
+            memset(dst + done, 0, (size_t)run * sizeof *dst);
+        else
+            im2col_span(xc + (id * g->in[1] + ih) * g->in[2], ow, run, g->s[2],
+                        tap[2] * g->d[2] - g->pb[2], g->in[2], dst + done);
+        done += run;
+        ow = 0;
+        if (++oh == g->out[1]) {
+            oh = 0;
+            od++;
+        }
+    }
+}
+
+static void im2col(const conv_plan *p, const float *xg, int64_t p0, int64_t cnt, float *col)
+{
+    const ox_geom *g = &p->g;
+    float *dst = col;
+    for (int64_t c = 0; c < p->cin_g; c++) {
+        int64_t tap[OX_SP];
+        for (tap[0] = 0; tap[0] < g->k[0]; tap[0]++)
+            for (tap[1] = 0; tap[1] < g->k[1]; tap[1]++)
+                for (tap[2] = 0; tap[2] < g->k[2]; tap[2]++, dst += cnt)
+                    im2col_row(g, xg + c * p->ihw, tap, p0, cnt, dst);
+    }
+}
+
+/* Bias and fused steps on rows [oc0, oc1) of image n, columns [p0, p0+cnt). */
+static void conv_finish_block(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t oc0,
+                              int64_t oc1, int64_t p0, int64_t cnt)
+{
+    for (int64_t oc = oc0; oc < oc1; oc++)
+        ox_nn_finish(k, p->y, (n * p->cout + oc) * p->ohw + p0, cnt, p->b ? p->b[oc] : 0.0f);
+}
+
+/* Output channels [oc0, oc1) of group g, image n, by im2col or straight on
+ * the input for pointwise convs. */
+static void conv_gemm(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t g, int64_t oc0,
+                      int64_t oc1)
+{
+    const float *xg = p->x + (n * p->cin + g * p->cin_g) * p->ihw;
+    float *col = k->scratch;
+    for (int64_t p0 = 0; p0 < p->ohw; p0 += p->tile) {
+        int64_t cnt = JF__MIN(p->tile, p->ohw - p0);
+        const float *bm = xg + p0;
+        int64_t ldb = p->ihw;
+        if (p->kind == CONV_IM2COL) {
+            im2col(p, xg, p0, cnt, col);
+            bm = col;
+            ldb = cnt;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(oc1 - oc0), (int)cnt,
+                    (int)p->ck, 1.0f, p->w + oc0 * p->ck, (int)p->ck, bm, (int)ldb, 0.0f,
+                    p->y + (n * p->cout + oc0) * p->ohw + p0, (int)p->ohw);
+        conv_finish_block(k, p, n, oc0, oc1, p0, cnt);
+    }
+}
+
+/* ---- depthwise ---- */
+
+/* Output columns [lo, hi) of one row, all taps inside the input; 16 at a
+ * time into a local accumulator (so no store can alias the rows read, and
+ * the compiler keeps it in registers). Inlined with constant kh/kw/sw for
+ * the common shapes. */
+static inline __attribute__((always_inline)) int64_t
+dw_inner(const float *const *rows, const float *w, float bias, float *y, int64_t lo, int64_t hi,
+         int64_t off, const int kh, const int kw, const int64_t sw, const int64_t dw)
+{
+    float wl[DW_MAX_K * DW_MAX_K];
+    for (int t = 0; t < kh * kw; t++)
+        wl[t] = w[t];
+    int64_t ow = lo;
+    for (; ow + 16 <= hi; ow += 16) {
+        float acc[16];
+        for (int j = 0; j < 16; j++)
+            acc[j] = bias;
+        for (int a = 0; a < kh; a++)
+            for (int b = 0; b < kw; b++) {
+                const float *r = rows[a] + ow * sw + off + b * dw;
+                float wv = wl[a * kw + b];
+                for (int j = 0; j < 16; j++)
+                    acc[j] += wv * r[j * sw];
+            }
+        for (int j = 0; j < 16; j++)
+            y[ow + j] = acc[j];
+    }
+    return ow;
+}
+
+/* One output column with bounds checks (borders and leftovers). */
+static float dw_point(const ox_geom *g, const float *const *rows, const float *w, float bias,
+                      int64_t ow)
+{
+    float acc = bias;
+    for (int64_t a = 0; a < g->k[1]; a++)
+        for (int64_t b = 0; b < g->k[2]; b++) {
+            int64_t iw = ow * g->s[2] - g->pb[2] + b * g->d[2];
+            if (iw >= 0 && iw < g->in[2])
+                acc += w[a * g->k[2] + b] * rows[a][iw];
+        }
+    return acc;
+}
+
+static int64_t dw_interior(const ox_geom *g, const float *const *rows, const float *w,
+                           float bias, float *y, int64_t lo, int64_t hi)
+{
+    int64_t kh = g->k[1], kw = g->k[2], sw = g->s[2], off = -g->pb[2];
+    if (g->d[2] == 1 && kh == kw && (kh == 3 || kh == 5) && (sw == 1 || sw == 2)) {
+        if (kh == 3)
+            return sw == 1 ? dw_inner(rows, w, bias, y, lo, hi, off, 3, 3, 1, 1)
+                           : dw_inner(rows, w, bias, y, lo, hi, off, 3, 3, 2, 1);
+        return sw == 1 ? dw_inner(rows, w, bias, y, lo, hi, off, 5, 5, 1, 1)
+                       : dw_inner(rows, w, bias, y, lo, hi, off, 5, 5, 2, 1);
+    }
+    return dw_inner(rows, w, bias, y, lo, hi, off, (int)kh, (int)kw, sw, g->d[2]);
+}
+
+/* One channel plane. Rows above and below the input read a row of zeros,
+ * so only the left and right borders need checks. */
+OX_VEC static void dw_plane(const ox_geom *g, const float *x, const float *w, float bias,
+                            float *y, const float *zeros)
+{
+    int64_t iw = g->in[2], ow_n = g->out[2], sw = g->s[2];
+    int64_t reach = (g->k[2] - 1) * g->d[2] - g->pb[2]; /* last tap's offset */
+    int64_t lo = JF__MIN((g->pb[2] + sw - 1) / sw, ow_n);
+    int64_t hi = iw - 1 - reach < 0 ? 0 : JF__MIN((iw - 1 - reach) / sw + 1, ow_n);
+    if (hi < lo)
+        hi = lo;
+    for (int64_t oh = 0; oh < g->out[1]; oh++) {
+        const float *rows[DW_MAX_K];
+        for (int64_t a = 0; a < g->k[1]; a++) {
+            int64_t ih = oh * g->s[1] - g->pb[1] + a * g->d[1];
+            rows[a] = ih >= 0 && ih < g->in[1] ? x + ih * iw : zeros;
+        }
+        float *yr = y + oh * ow_n;
+        int64_t done = dw_interior(g, rows, w, bias, yr, lo, hi);
+        for (int64_t ow = 0; ow < ow_n; ow++)
+            if (ow < lo || ow >= done)
+                yr[ow] = dw_point(g, rows, w, bias, ow);
+    }
+}
+
+static void conv_depthwise(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t c0,
+                           int64_t c1)
+{
+    float *zeros = k->scratch;
+    memset(zeros, 0, (size_t)p->g.in[2] * sizeof *zeros);
+    int64_t kk = p->g.k[1] * p->g.k[2];
+    for (int64_t c = c0; c < c1; c++) {
+        int64_t at = (n * p->cout + c) * p->ohw;
+        dw_plane(&p->g, p->x + (n * p->cin + c) * p->ihw, p->w + c * kk, p->b ? p->b[c] : 0.0f,
+                 p->y + at, zeros);
+        ox_nn_finish(k, p->y, at, p->ohw, 0.0f);
+    }
+}
+
+/* ---- entry points ---- */
+
+int ox_nn_conv_run(const ox_kcall *k)
+{
+    conv_plan p = {0};
+    if (conv_prepare(k, &p))
+        return -1;
+    int64_t lo, hi;
+    ox_slice_range(p.cout, k->slice, k->n_slices, &lo, &hi);
+    if (conv_scratch_floats(&p) && !k->scratch)
+        return ox_kfail(k, "no scratch memory");
+    if (conv_scratch_floats(&p) * sizeof(float) > ox_nn_conv_scratch(k->m, k->n, k->n_slices))
+        return ox_kfail(k, "shapes at run time need more scratch than planned");
+    for (int64_t n = 0; n < p.n; n++)
+        for (int64_t g = lo / p.cout_g; g < p.groups && g * p.cout_g < hi; g++) {
+            int64_t oc0 = JF__MAX(lo, g * p.cout_g), oc1 = JF__MIN(hi, (g + 1) * p.cout_g);
+            if (p.kind == CONV_DEPTHWISE)
+                conv_depthwise(k, &p, n, oc0, oc1);
+            else
+                conv_gemm(k, &p, n, g, oc0, oc1);
+        }
+    return 0;
+}
+
+/* The plan from inferred shapes, for slices and scratch. */
+static int conv_model_plan(const jf_onnx_model *m, const ox_node *n, conv_plan *p)
+{
+    ox_view ins[16], outs[16];
+    ox_kcall k;
+    char err[8];
+    if (!m || ox_nn_model_call(m, n, ins, outs, &k))
+        return -1;
+    k.err = err;
+    k.err_size = sizeof err;
+    return conv_prepare(&k, p);
+}
+
+int64_t ox_nn_conv_slices(const jf_onnx_model *m, const ox_node *n)
+{
+    conv_plan p = {0};
+    return conv_model_plan(m, n, &p) ? 1 : JF__MAX(p.cout, 1);
+}
+
+size_t ox_nn_conv_scratch(const jf_onnx_model *m, const ox_node *n, int64_t n_slices)
+{
+    conv_plan p = {0};
+    return conv_model_plan(m, n, &p) ? 0 : conv_scratch_floats(&p) * sizeof(float);
+}

@@ -1,0 +1,333 @@
+/* ConvTranspose (float, 1-D to 3-D) as sgemm then col2im: for a block of
+ * input pixels, col = W_g^T x X_g gives every (output channel, tap) row,
+ * which is added into the output at the positions the strides, dilations
+ * and pads map it to. Slices are output channels; each slice sets its
+ * channels to the bias first, then accumulates, then applies the fused
+ * steps per channel plane.
+ *
+ * And ConvInteger (uint8/int8 in, int32 out), computed directly: the
+ * models that use it are small, and exact integer sums matter more. */
+#pragma GCC optimize("fp-contract=fast")
+#include <cblas.h>
+
+#include "onnx/kern_nn_impl.h"
+
+#define CT_BLOCK_FLOATS (256 * 1024)
+
+typedef struct {
+    ox_geom g;
+    int64_t n, cin, cout, groups, cin_g, cout_g, kk, ihw, ohw;
+    const float *x, *w, *b;
+    float *y;
+    int64_t tile; /* input pixels per block */
+} ct_plan;
+
+static int ct_shapes(const ox_kcall *k, const ox_view *x, const ox_view *w, ct_plan *p)
+{
+    p->groups = ox_attr_int(k->n, "group", 1);
+    if (x->rank != w->rank || x->rank < 3 || x->rank > 2 + OX_SP || p->groups < 1)
+        return ox_kfail(k, "input of rank %d and weights of rank %d do not fit", x->rank,
+                        w->rank);
+    p->n = x->dims[0];
+    p->cin = x->dims[1];
+    p->cout_g = w->dims[1];
+    p->cout = p->cout_g * p->groups;
+    if (w->dims[0] != p->cin || p->cin % p->groups != 0)
+        return ox_kfail(k, "weights of %lld channels for an input of %lld in %lld groups",
+                        (long long)w->dims[0], (long long)p->cin, (long long)p->groups);
+    p->cin_g = p->cin / p->groups;
+    return 0;
+}
+
+/* Pads of one axis when output_shape or auto_pad SAME fixes the output size:
+ * total padding split as ONNX's reference does (the larger half at the end
+ * unless SAME_LOWER). */
+static void ct_pads_for(ox_geom *g, int i, int64_t out, int64_t opad, int lower)
+{
+    int64_t total = g->s[i] * (g->in[i] - 1) + opad + (g->k[i] - 1) * g->d[i] + 1 - out;
+    g->pb[i] = lower ? total - total / 2 : total / 2;
+    g->pe[i] = total - g->pb[i];
+}
+
+static int ct_lists(const ox_kcall *k, int nsp, int64_t *opad, int64_t *oshape, int *n_oshape)
+{
+    int no = ox_attr_ints(k->n, "output_padding", opad, OX_SP);
+    *n_oshape = ox_attr_ints(k->n, "output_shape", oshape, OX_SP + 2);
+    if (no >= 0 && no != nsp)
+        return ox_kfail(k, "output_padding has %d values for %d spatial dims", no, nsp);
+    for (int i = 0; i < nsp; i++)
+        if (no < 0)
+            opad[i] = 0;
+    /* output_shape may name the spatial dims only or the whole shape. */
+    if (*n_oshape == nsp + 2)
+        memmove(oshape, oshape + 2, (size_t)nsp * sizeof *oshape);
+    else if (*n_oshape >= 0 && *n_oshape != nsp)
+        return ox_kfail(k, "output_shape has %d values for %d spatial dims", *n_oshape, nsp);
+    return 0;
+}
+
+/* Geometry: ox_nn_geom reads strides, dilations and explicit pads (its
+ * auto_pad handling is for forward windows, so it is redone here). */
+static int ct_geom(const ox_kcall *k, const ox_view *x, const ox_view *w, ct_plan *p)
+{
+    int nsp = x->rank - 2, n_oshape;
+    int64_t ks[OX_SP], opad[OX_SP], oshape[OX_SP + 2];
+    for (int i = 0; i < nsp; i++)
+        ks[i] = w->dims[2 + i];
+    if (k->n->n_out < 1 || ox_nn_geom(k, x, &k->out[0], ks, &p->g) ||
+        ct_lists(k, nsp, opad, oshape, &n_oshape))
+        return -1;
+    const char *ap = ox_attr_str(k->n, "auto_pad", "NOTSET");
+    int same = strncmp(ap, "SAME", 4) == 0, lower = strcmp(ap, "SAME_LOWER") == 0;
+    int valid = strcmp(ap, "VALID") == 0;
+    ox_geom *g = &p->g;
+    for (int j = 0; j < nsp; j++) {
+        int i = OX_SP - nsp + j;
+        if (valid)
+            g->pb[i] = g->pe[i] = 0;
+        if (n_oshape >= 0)
+            ct_pads_for(g, i, oshape[j], opad[j], lower);
+        else if (same)
+            ct_pads_for(g, i, g->in[i] * g->s[i], opad[j], lower);
+        int64_t want = g->s[i] * (g->in[i] - 1) + opad[j] + (g->k[i] - 1) * g->d[i] + 1 -
+                       g->pb[i] - g->pe[i];
+        if (want != g->out[i] || opad[j] < 0)
+            return ox_kfail(k, "output size %lld on spatial axis %d, the attributes give %lld",
+                            (long long)g->out[i], j, (long long)want);
+    }
+    return 0;
+}
+
+static int ct_bias(const ox_kcall *k, ct_plan *p)
+{
+    p->b = NULL;
+    if (k->n->n_in < 3 || !k->in[2].data)
+        return 0;
+    const ox_view *b = ox_nn_float_in(k, 2);
+    if (!b)
+        return -1;
+    if (b->numel != p->cout)
+        return ox_kfail(k, "bias has %lld values for %lld channels", (long long)b->numel,
+                        (long long)p->cout);
+    p->b = b->data;
+    return 0;
+}
+
+static int ct_prepare(const ox_kcall *k, ct_plan *p)
+{
+    const ox_view *x = ox_nn_float_in(k, 0), *w = x ? ox_nn_float_in(k, 1) : NULL;
+    if (!w || ct_shapes(k, x, w, p) || ct_geom(k, x, w, p) || ct_bias(k, p))
+        return -1;
+    p->ihw = ox_geom_in_size(&p->g);
+    p->ohw = ox_geom_out_size(&p->g);
+    p->kk = ox_geom_k_size(&p->g);
+    const ox_view *y = ox_nn_float_out(k, 0, p->n * p->cout * p->ohw);
+    if (!y)
+        return -1;
+    p->x = x->data;
+    p->w = w->data;
+    p->y = y->data;
+    p->tile = JF__MAX(CT_BLOCK_FLOATS / JF__MAX(p->cout_g * p->kk, 1) / 16 * 16, 64);
+    if (p->tile > p->ihw)
+        p->tile = p->ihw;
+    return 0;
+}
+
+/* y[(iw0 + j) * sw + off] += c[j] for the j whose target is inside [0, ow). */
+OX_VEC static void col2im_span(float *yrow, const float *c, int64_t iw0, int64_t run, int64_t sw,
+                               int64_t off, int64_t ow)
+{
+    int64_t first = off >= 0 ? 0 : (-off + sw - 1) / sw;
+    int64_t end = ow - 1 - off < 0 ? 0 : (ow - 1 - off) / sw + 1;
+    int64_t a = JF__MIN(JF__MAX(first - iw0, 0), run), b = JF__MIN(JF__MAX(end - iw0, a), run);
+    for (int64_t j = a; j < b; j++)
+        yrow[(iw0 + j) * sw + off] += c[j];
+}
+
+/* Add one col row (one output channel yc, one tap) for input pixels
+ * [q0, q0 + cnt). */
+static void col2im_row(const ox_geom *g, float *yc, const int64_t *tap, int64_t q0, int64_t cnt,
+                       const float *c)
+{
+    int64_t iw = q0 % g->in[2], ih = q0 / g->in[2] % g->in[1], id = q0 / g->in[2] / g->in[1];
+    for (int64_t done = 0; done < cnt;) {
+        int64_t run = JF__MIN(g->in[2] - iw, cnt - done);
+        int64_t od = id * g->s[0] - g->pb[0] + tap[0] * g->d[0];
+        int64_t oh = ih * g->s[1] - g->pb[1] + tap[1] * g->d[1];
+        if (od >= 0 && od < g->out[0] && oh >= 0 && oh < g->out[1])
+            col2im_span(yc + (od * g->out[1] + oh) * g->out[2], c + done, iw, run, g->s[2],
+                        tap[2] * g->d[2] - g->pb[2], g->out[2]);
+        done += run;
+        iw = 0;
+        if (++ih == g->in[1]) {
+            ih = 0;
+            id++;
+        }
+    }
+}
+
+static void col2im(const ct_plan *p, float *yn, int64_t oc0, int64_t oc1, int64_t q0,
+                   int64_t cnt, const float *col)
+{
+    const ox_geom *g = &p->g;
+    for (int64_t oc = oc0; oc < oc1; oc++) {
+        int64_t tap[OX_SP];
+        for (tap[0] = 0; tap[0] < g->k[0]; tap[0]++)
+            for (tap[1] = 0; tap[1] < g->k[1]; tap[1]++)
+                for (tap[2] = 0; tap[2] < g->k[2]; tap[2]++, col += cnt)
+                    col2im_row(g, yn + oc * p->ohw, tap, q0, cnt, col);
+    }
+}
+
+/* Channels [oc0, oc1) of group g (global channel numbers) for image n. */
+static void ct_group(const ox_kcall *k, const ct_plan *p, int64_t n, int64_t g, int64_t oc0,
+                     int64_t oc1)
+{
+    const float *xg = p->x + (n * p->cin + g * p->cin_g) * p->ihw;
+    const float *wg = p->w + g * p->cin_g * p->cout_g * p->kk + (oc0 - g * p->cout_g) * p->kk;
+    int64_t rows = (oc1 - oc0) * p->kk;
+    for (int64_t q0 = 0; q0 < p->ihw; q0 += p->tile) {
+        int64_t cnt = JF__MIN(p->tile, p->ihw - q0);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)cnt, (int)p->cin_g,
+                    1.0f, wg, (int)(p->cout_g * p->kk), xg + q0, (int)p->ihw, 0.0f, k->scratch,
+                    (int)cnt);
+        col2im(p, p->y + n * p->cout * p->ohw, oc0, oc1, q0, cnt, k->scratch);
+    }
+}
+
+int ox_nn_conv_transpose_run(const ox_kcall *k)
+{
+    ct_plan p = {0};
+    if (ct_prepare(k, &p))
+        return -1;
+    size_t need = (size_t)(p.cout_g * p.kk * p.tile) * sizeof(float);
+    if (need > ox_nn_conv_transpose_scratch(k->m, k->n, k->n_slices) || !k->scratch)
+        return ox_kfail(k, "shapes at run time need more scratch than planned");
+    int64_t lo, hi;
+    ox_slice_range(p.cout, k->slice, k->n_slices, &lo, &hi);
+    for (int64_t n = 0; n < p.n; n++) {
+        for (int64_t oc = lo; oc < hi; oc++) {
+            float *yc = p.y + (n * p.cout + oc) * p.ohw, b = p.b ? p.b[oc] : 0.0f;
+            for (int64_t i = 0; i < p.ohw; i++)
+                yc[i] = b;
+        }
+        for (int64_t g = lo / JF__MAX(p.cout_g, 1); g < p.groups && g * p.cout_g < hi; g++)
+            ct_group(k, &p, n, g, JF__MAX(lo, g * p.cout_g), JF__MIN(hi, (g + 1) * p.cout_g));
+        for (int64_t oc = lo; oc < hi; oc++)
+            ox_nn_finish(k, p.y, (n * p.cout + oc) * p.ohw, p.ohw, 0.0f);
+    }
+    return 0;
+}
+
+static int ct_model_plan(const jf_onnx_model *m, const ox_node *n, ct_plan *p)
+{
+    ox_view ins[16], outs[16];
+    ox_kcall k;
+    char err[8];
+    if (!m || ox_nn_model_call(m, n, ins, outs, &k))
+        return -1;
+    k.err = err;
+    k.err_size = sizeof err;
+    return ct_prepare(&k, p);
+}
+
+int64_t ox_nn_conv_transpose_slices(const jf_onnx_model *m, const ox_node *n)
+{
+    ct_plan p = {0};
+    return ct_model_plan(m, n, &p) ? 1 : JF__MAX(p.cout, 1);
+}
+
+size_t ox_nn_conv_transpose_scratch(const jf_onnx_model *m, const ox_node *n, int64_t n_slices)
+{
+    ct_plan p = {0};
+    return ct_model_plan(m, n, &p) ? 0 : (size_t)(p.cout_g * p.kk * p.tile) * sizeof(float);
+}
+
+/* ---- ConvInteger ---- */
+
+typedef struct {
+    const ox_view *x, *w;
+    int32_t xzp;
+    const ox_view *wzp; /* NULL, one value, or one per output channel */
+} ci_args;
+
+static int32_t q_at(const ox_view *v, int64_t i)
+{
+    return v->dtype == OX_UINT8 ? ((const uint8_t *)v->data)[i] : ((const int8_t *)v->data)[i];
+}
+
+static int ci_quant_in(const ox_kcall *k, int i)
+{
+    if (i >= k->n->n_in || !k->in[i].data)
+        return i < 2 ? ox_kfail(k, "input %d is missing", i) : 0;
+    if (k->in[i].dtype != OX_UINT8 && k->in[i].dtype != OX_INT8)
+        return ox_kfail(k, "input %d is not uint8 or int8", i);
+    return 0;
+}
+
+static int ci_args_read(const ox_kcall *k, ci_args *a)
+{
+    for (int i = 0; i < 4; i++)
+        if (ci_quant_in(k, i))
+            return -1;
+    a->x = &k->in[0];
+    a->w = &k->in[1];
+    a->xzp = k->n->n_in > 2 && k->in[2].data ? q_at(&k->in[2], 0) : 0;
+    a->wzp = k->n->n_in > 3 && k->in[3].data ? &k->in[3] : NULL;
+    if (a->x->rank != a->w->rank || a->x->rank < 3)
+        return ox_kfail(k, "input and weights ranks differ");
+    if (a->wzp && a->wzp->numel != 1 && a->wzp->numel != a->w->dims[0])
+        return ox_kfail(k, "w_zero_point has %lld values", (long long)a->wzp->numel);
+    return 0;
+}
+
+/* One output value: the window of output position o (3-D) over the
+ * group's input channels. */
+static int32_t ci_point(const ci_args *a, const ox_geom *g, int64_t n, int64_t oc, int64_t cin_g,
+                        int64_t c0, const int64_t *o)
+{
+    int32_t wz = a->wzp ? q_at(a->wzp, a->wzp->numel == 1 ? 0 : oc) : 0;
+    int64_t ihw = ox_geom_in_size(g), kk = ox_geom_k_size(g), sum = 0;
+    for (int64_t c = 0; c < cin_g; c++)
+        for (int64_t t = 0; t < kk; t++) {
+            int64_t tap[3] = {t / (g->k[1] * g->k[2]), t / g->k[2] % g->k[1], t % g->k[2]}, at = 0;
+            int inside = 1;
+            for (int i = 0; i < OX_SP; i++) {
+                int64_t pos = o[i] * g->s[i] - g->pb[i] + tap[i] * g->d[i];
+                inside &= pos >= 0 && pos < g->in[i];
+                at = at * g->in[i] + pos;
+            }
+            if (inside)
+                sum += (int64_t)(q_at(a->x, ((n * a->x->dims[1]) + c0 + c) * ihw + at) - a->xzp) *
+                       (q_at(a->w, (oc * cin_g + c) * kk + t) - wz);
+        }
+    return (int32_t)sum;
+}
+
+int ox_nn_conv_integer_run(const ox_kcall *k)
+{
+    ci_args a = {0};
+    ox_geom g;
+    int64_t ks[OX_SP];
+    if (ci_args_read(k, &a))
+        return -1;
+    for (int i = 0; i < a.x->rank - 2 && i < OX_SP; i++)
+        ks[i] = a.w->dims[2 + i];
+    if (k->n->n_out < 1 || ox_nn_geom(k, a.x, &k->out[0], ks, &g))
+        return -1;
+    int64_t groups = ox_attr_int(k->n, "group", 1), cout = a.w->dims[0], cin_g = a.w->dims[1];
+    int64_t ohw = ox_geom_out_size(&g), n_img = a.x->dims[0];
+    if (groups < 1 || cin_g * groups != a.x->dims[1] || cout % groups)
+        return ox_kfail(k, "channels do not split into %lld groups", (long long)groups);
+    if (k->out[0].dtype != OX_INT32 || k->out[0].numel != n_img * cout * ohw)
+        return ox_kfail(k, "output is not int32 of the expected size");
+    int32_t *y = k->out[0].data;
+    for (int64_t n = 0; n < n_img; n++)
+        for (int64_t oc = 0; oc < cout; oc++)
+            for (int64_t p = 0; p < ohw; p++) {
+                int64_t o[3] = {p / (g.out[1] * g.out[2]), p / g.out[2] % g.out[1], p % g.out[2]};
+                y[(n * cout + oc) * ohw + p] =
+                    ci_point(&a, &g, n, oc, cin_g, oc / (cout / groups) * cin_g, o);
+            }
+    return 0;
+}

@@ -1,0 +1,93 @@
+/* Between the neural-network kernel files (kern_nn*.c): the window
+ * geometry that Conv, ConvTranspose and the pools share, the views of a
+ * node's inferred shapes that the `slices`/`scratch` functions work from,
+ * and each file's entry points, which kern_nn.c lists in ox_kernels_nn[].
+ */
+#ifndef JF_ONNX_KERN_NN_IMPL_H
+#define JF_ONNX_KERN_NN_IMPL_H
+
+#include "onnx/kernel.h"
+
+/* Hot loops are compiled for AVX-512 and AVX2 as well as the baseline and
+ * picked at load time: the build targets plain x86-64, the machines that
+ * run models have more. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define OX_VEC __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define OX_VEC
+#endif
+
+/* Spatial dims beyond the first two of an N-d window operator, seen as 3-D
+ * with leading 1s (a 1-D conv is 1 x 1 x W), so one loop nest serves 1-D,
+ * 2-D and 3-D. */
+#define OX_SP 3
+
+typedef struct {
+    int nsp;                       /* spatial dims in the model (1..3) */
+    int64_t in[OX_SP], out[OX_SP]; /* spatial sizes */
+    int64_t k[OX_SP], s[OX_SP], d[OX_SP];
+    int64_t pb[OX_SP], pe[OX_SP];  /* pads at the beginning and the end */
+} ox_geom;
+
+/* Fill g from x's and out's spatial dims (x and out are [N, C, spatial...]),
+ * the kernel shape ks (nsp values) and the node's strides, dilations, pads
+ * and auto_pad. Checks ranges; -1 with a message through k. */
+JF__HIDDEN int ox_nn_geom(const ox_kcall *k, const ox_view *x, const ox_view *out,
+                          const int64_t *ks, ox_geom *g);
+static inline int64_t ox_geom_in_size(const ox_geom *g)
+{
+    return g->in[0] * g->in[1] * g->in[2];
+}
+static inline int64_t ox_geom_out_size(const ox_geom *g)
+{
+    return g->out[0] * g->out[1] * g->out[2];
+}
+static inline int64_t ox_geom_k_size(const ox_geom *g)
+{
+    return g->k[0] * g->k[1] * g->k[2];
+}
+
+/* A view of tensor t's inferred shape (data NULL), so `slices` and
+ * `scratch` can size work before anything runs. Returns 0, or -1 when t is
+ * absent or its shape unknown. */
+JF__HIDDEN int ox_nn_model_view(const jf_onnx_model *m, int32_t t, ox_view *v);
+/* A kcall over inferred shapes with no data, for `slices`/`scratch`. ins and
+ * outs need room for n->n_in / n->n_out views (at most 16). -1 when a
+ * shape is unknown. */
+JF__HIDDEN int ox_nn_model_call(const jf_onnx_model *m, const ox_node *n, ox_view *ins,
+                                ox_view *outs, ox_kcall *k);
+
+/* Input i as a float view, or NULL (with a message) when absent or not
+ * float. */
+JF__HIDDEN const ox_view *ox_nn_float_in(const ox_kcall *k, int i);
+/* Float output i, present and of `numel` elements. */
+JF__HIDDEN const ox_view *ox_nn_float_out(const ox_kcall *k, int i, int64_t numel);
+
+/* Bias then the fused steps on `count` values at flat `start` of output 0. */
+JF__HIDDEN void ox_nn_finish(const ox_kcall *k, float *y, int64_t start, int64_t count,
+                             float bias);
+
+/* ---- entry points ---- */
+#define OX_NN_KERNEL(name)                                                                      \
+    JF__HIDDEN int ox_nn_##name##_run(const ox_kcall *k);                                      \
+    JF__HIDDEN int64_t ox_nn_##name##_slices(const jf_onnx_model *m, const ox_node *n);        \
+    JF__HIDDEN size_t ox_nn_##name##_scratch(const jf_onnx_model *m, const ox_node *n,         \
+                                             int64_t n_slices);
+OX_NN_KERNEL(conv)
+OX_NN_KERNEL(conv_transpose)
+OX_NN_KERNEL(conv_integer)
+OX_NN_KERNEL(matmul)
+OX_NN_KERNEL(gemm)
+OX_NN_KERNEL(matmul_integer)
+OX_NN_KERNEL(dynamic_quantize)
+OX_NN_KERNEL(lstm)
+OX_NN_KERNEL(batchnorm)
+OX_NN_KERNEL(instancenorm)
+OX_NN_KERNEL(layernorm)
+OX_NN_KERNEL(pool)
+OX_NN_KERNEL(global_pool)
+OX_NN_KERNEL(softmax)
+OX_NN_KERNEL(resize)
+OX_NN_KERNEL(pad)
+
+#endif
