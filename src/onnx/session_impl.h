@@ -95,6 +95,8 @@ JF__HIDDEN jf_status sx_values_load(jf_onnx_session *s);
 JF__HIDDEN int32_t sx_resolve(const jf_onnx_session *s, int32_t t);
 /* The job, its plan (combined, split, fused) and the tasks. */
 JF__HIDDEN jf_status sx_job_build(jf_onnx_session *s);
+/* Fuse element-wise ops into their producers along the plan's targets. */
+JF__HIDDEN jf_status sx_fuse(jf_onnx_session *s);
 /* Offsets of activations and scratch; sets s->arena_bytes. */
 JF__HIDDEN jf_status sx_memplan(jf_onnx_session *s);
 

@@ -143,6 +143,56 @@ static jf_status make_plan(jf_onnx_session *s)
     return JF_OK;
 }
 
+/* ---- splitting ---- */
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median time of the big operators (the upper half of those that do
+ * any work) and the total. */
+static double median_big(const jf_onnx_session *s, double *total)
+{
+    double *t = jf__malloc((s->n_ops + 1) * sizeof *t);
+    size_t n = 0;
+    *total = 0;
+    for (size_t i = 0; t && i < s->n_ops; i++)
+        if (s->ops[i].time_us > 0)
+            t[n++] = s->ops[i].time_us, *total += s->ops[i].time_us;
+    double median = 0;
+    if (n) {
+        qsort(t, n, sizeof *t, by_value);
+        median = t[n / 2 + (n - n / 2) / 2];
+    }
+    jf__free(t);
+    return median;
+}
+
+/* A task far above the others (4x the median big one, and more than its
+ * share of a thread's work) becomes slices that workers run at once. */
+static void plan_splits(jf_onnx_session *s)
+{
+    int threads = jf_executor_threads(s->ex);
+    double total, median = threads > 1 ? median_big(s, &total) : 0;
+    for (size_t i = 0; median > 0 && i < s->n_ops; i++) {
+        sx_op *op = &s->ops[i];
+        const ox_node *n = &s->m->nodes[op->node];
+        if (op->time_us <= 4 * median || op->time_us <= total / (threads * 8.0) ||
+            !op->k->slices)
+            continue;
+        int64_t can = op->k->slices(s->m, n);
+        int64_t want = op->time_us > total / threads ? 2 * threads : threads;
+        if (can <= 1)
+            continue;
+        op->n_slices = JF__MIN(can, want);
+        op->scratch = op->k->scratch ? op->k->scratch(s->m, n, op->n_slices) : 0;
+        sx_note(s, "split %s (%s) into %lld slices: %.1f us, the median big operator %.1f us",
+                n->id, n->op, (long long)op->n_slices, op->time_us, median);
+    }
+}
+
 jf_status sx_job_build(jf_onnx_session *s)
 {
     double upf = us_per_flop(s->m);
@@ -151,9 +201,13 @@ jf_status sx_job_build(jf_onnx_session *s)
         op->time_us = s->m->nodes[op->node].flops * upf;
         op->scratch = op->k->scratch ? op->k->scratch(s->m, &s->m->nodes[op->node], 1) : 0;
     }
+    if (!s->opt.no_split)
+        plan_splits(s);
     jf_status st = make_job(s);
     if (st == JF_OK)
         st = make_plan(s);
+    if (st == JF_OK && !s->opt.no_fuse)
+        st = sx_fuse(s);
     return st;
 }
 

