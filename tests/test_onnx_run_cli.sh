@@ -130,6 +130,11 @@ try_model() { # try_model FILE: runs, or has an operator without a kernel
         skipped=$((skipped + 1))
         return
     fi
+    if [ "$name" = binary_mod ]; then # random integers hold zeros: a clean failure
+        check "model-$name" "$(yes_no grep -q 'division by zero' stderr.txt)" \
+            "exit $rc: $(tail -3 stderr.txt)"
+        return
+    fi
     check "model-$name" "$rc" "exit $rc: $(tail -3 stderr.txt)"
     [ $rc = 0 ] && check "model-$name-out" "$(yes_no test -n "$(ls o/*.npy 2>/dev/null)")" \
         "no output written"
@@ -144,11 +149,11 @@ done
 # and with numpy the values are checked.
 if "$BIN" run mixed.onnx --random-input 3 --output-dir m -q 2>/dev/null; then
     check mixed-names "$(yes_no test -s m/scores_relu_0.npy -a -s m/_hidden.npy)" "m/: $(ls m)"
-    "$BIN" run passthrough.onnx --input x=4x3 --random-input 3 --output-dir ma -q 2>/dev/null
+    "$BIN" run passthrough.onnx --input x=3x4 --random-input 3 --output-dir ma -q 2>/dev/null
     if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
         /usr/bin/python3 - <<'EOF' >py.txt 2>&1
 import numpy as np
-a = np.load("ma/x.npy")                      # input 0 (a) uses the seed itself
+a = np.load("ma/x.npy").reshape(4, 3)       # input 0 (a) uses the seed itself
 z = np.load("m/_hidden.npy")
 assert np.allclose(z, a + a), (z, a)
 y = np.load("m/scores_relu_0.npy")

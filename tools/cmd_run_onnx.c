@@ -319,20 +319,28 @@ static void print_explain(const model_run *r)
 
 /* ---- running ---- */
 
+#define JF_MAX0(x) ((x) > 0 ? (x) : 0)
+
+/* Per timed run: wall time, the workers' busy time (kernels) and the rest
+ * of threads x run time (scheduling, waiting, idle); medians are reported,
+ * since on a shared machine one slow run moves a mean far. */
 typedef struct {
-    double *ms;          /* wall time of each timed run */
+    double *ms, *kernel_ms, *sched_ms;
     int n_ms;
     double *busy_s;      /* per worker, summed over the timed runs */
-    double run_s;        /* summed over the timed runs */
     jf_run_stats last;   /* of the last run, for the trace and counts */
 } run_totals;
 
 static void add_run(run_totals *t, const jf_run_stats *rs, double ms)
 {
-    t->ms[t->n_ms++] = ms;
-    t->run_s += rs->run_s;
-    for (int w = 0; w < rs->threads && rs->worker_busy_s; w++)
+    double busy = 0;
+    for (int w = 0; w < rs->threads && rs->worker_busy_s; w++) {
         t->busy_s[w] += rs->worker_busy_s[w];
+        busy += rs->worker_busy_s[w];
+    }
+    t->kernel_ms[t->n_ms] = busy * 1e3;
+    t->sched_ms[t->n_ms] = JF_MAX0(rs->run_s * rs->threads - busy) * 1e3;
+    t->ms[t->n_ms++] = ms;
 }
 
 static int run_failed(const model_run *r, jf_status st)
@@ -424,31 +432,30 @@ static int cmp_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+/* Sorts xs in place; the median of n > 0 values. */
+static double median_of(double *xs, int n)
+{
+    qsort(xs, (size_t)n, sizeof *xs, cmp_double);
+    return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
 typedef struct {
     double median_ms, min_ms, kernel_ms, sched_ms, wall_s;
 } figures;
 
-/* kernel_ms: the workers' busy time per timed run, summed over workers;
- * sched_ms: the rest of threads x run time. */
-static figures compute_figures(const run_totals *t, int threads, double wall_s)
+/* Medians over the timed runs (run_totals says why). */
+static figures compute_figures(run_totals *t, double wall_s)
 {
     figures f = {0, 0, 0, 0, wall_s};
     double *sorted = malloc((size_t)t->n_ms * sizeof *sorted);
     if (sorted && t->n_ms > 0) {
         memcpy(sorted, t->ms, (size_t)t->n_ms * sizeof *sorted);
-        qsort(sorted, (size_t)t->n_ms, sizeof *sorted, cmp_double);
+        f.median_ms = median_of(sorted, t->n_ms);
         f.min_ms = sorted[0];
-        f.median_ms = t->n_ms % 2 ? sorted[t->n_ms / 2]
-                                  : (sorted[t->n_ms / 2 - 1] + sorted[t->n_ms / 2]) / 2;
+        f.kernel_ms = median_of(t->kernel_ms, t->n_ms);
+        f.sched_ms = median_of(t->sched_ms, t->n_ms);
     }
     free(sorted);
-    double busy = 0;
-    for (int w = 0; w < threads; w++)
-        busy += t->busy_s[w];
-    if (t->n_ms > 0) {
-        f.kernel_ms = busy * 1e3 / t->n_ms;
-        f.sched_ms = (t->run_s * threads - busy) * 1e3 / t->n_ms;
-    }
     return f;
 }
 
@@ -506,11 +513,11 @@ static int write_stats_json(const model_run *r, const run_totals *t, const figur
     return -1;
 }
 
-static int report(const model_run *r, const run_totals *t, double start)
+static int report(const model_run *r, run_totals *t, double start)
 {
     const run_args *a = r->a;
     int rc = write_outputs(r);
-    figures f = compute_figures(t, t->last.threads, cli_now() - start);
+    figures f = compute_figures(t, cli_now() - start);
     if (rc < 0 && a->trace_path &&
         jf_trace_write_json(jf_onnx_session_plan(r->s), &t->last, a->trace_path) != JF_OK)
         rc = cli_error(CLI_FAIL, "%s: cannot write the trace", a->trace_path);
@@ -528,13 +535,18 @@ static int run_model(model_run *r, jf_executor *ex, double start)
     run_totals t;
     memset(&t, 0, sizeof t);
     t.ms = calloc((size_t)n, sizeof(double));
+    t.kernel_ms = calloc((size_t)n, sizeof(double));
+    t.sched_ms = calloc((size_t)n, sizeof(double));
     t.busy_s = calloc((size_t)threads, sizeof(double));
-    int rc = t.ms && t.busy_s ? run_all(r, &t) : cli_error(CLI_FAIL, "out of memory");
+    int rc = t.ms && t.kernel_ms && t.sched_ms && t.busy_s ? run_all(r, &t)
+                                                            : cli_error(CLI_FAIL, "out of memory");
     if (rc < 0)
         rc = report(r, &t, start);
     jf_run_stats_free(&t.last);
     free(t.ms);
     free(t.busy_s);
+    free(t.kernel_ms);
+    free(t.sched_ms);
     return rc;
 }
 

@@ -1,0 +1,77 @@
+#!/bin/bash
+# jobfuse against ONNX Runtime on the PaddleOCR models, in the same run, on
+# the same fixed random inputs: median latency of >= 10 runs after a warm-up
+# at 1 and 2 threads, outputs compared (rtol 1e-3, atol 1e-4).
+#
+#   bash bench/onnx_vs_ort/run.sh [JOBFUSE_BIN]     (make bench-onnx does it all)
+#
+# ONNX Runtime is the npm package onnxruntime-node, pinned in package.json and
+# package-lock.json and installed into node_modules here with
+# ONNXRUNTIME_NODE_INSTALL=skip: its CPU library ships inside the package, so
+# nothing else is downloaded. All graph optimisations on, intraOpNumThreads
+# 1 and 2 (interOp 1, sequential). Models come from bench/models/fetch.sh.
+#
+# Environment: REPEAT (timed runs, default 10), THREADS (default "1 2"),
+# MODELS (default "det rec cls"), SEED (default 1), WORK (scratch folder).
+# One line per model and thread count:
+#   model=det threads=1 ort_ms=... jobfuse_ms=... ratio=... match=yes ... kernel_ms=... sched_ms=...
+# ratio is jobfuse / ONNX Runtime (below 1: jobfuse is faster).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BIN=${1:-$ROOT/build/jobfuse}
+REPEAT=${REPEAT:-10}
+THREADS=${THREADS:-1 2}
+MODELS=${MODELS:-det rec cls}
+SEED=${SEED:-1}
+WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/jf_onnx_vs_ort.XXXXXX")}
+
+mkdir -p "$WORK"
+declare -A SHAPE=([det]=1x3x640x640 [rec]=1x3x48x320 [cls]=1x3x48x192)
+
+[ -x "$BIN" ] || { echo "run.sh: $BIN is not built (make build)" >&2; exit 1; }
+command -v node >/dev/null || { echo "run.sh: node is needed (apt-get install nodejs npm)" >&2; exit 1; }
+if [ ! -d "$HERE/node_modules/onnxruntime-node" ]; then
+    echo "run.sh: installing onnxruntime-node (package-lock.json) into $HERE/node_modules" >&2
+    (cd "$HERE" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --silent)
+fi
+bash "$ROOT/bench/models/fetch.sh" >&2
+ORT_VERSION=$(node -p "require('$HERE/node_modules/onnxruntime-node/package.json').version")
+
+# key=value from the last line of a jobfuse summary
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+
+bench_one() { # bench_one MODEL THREADS
+    local m=$1 t=$2 x=$WORK/${1}_x.npy ort jf last
+    ort=$(node "$HERE/ort.js" run "$ROOT/bench/models/$m.onnx" "x=$x" "$t" "$REPEAT" \
+        "$WORK/ort_${m}_$t")
+    rm -rf "$WORK/jf_${m}_$t"
+    if ! "$BIN" run "$ROOT/bench/models/$m.onnx" --input "x=$x" --threads "$t" --repeat "$REPEAT" \
+        --output-dir "$WORK/jf_${m}_$t" --stats-json "$WORK/jf_${m}_$t.json" -q \
+        2>"$WORK/jf_${m}_$t.log"; then
+        echo "model=$m threads=$t ort_ms=$(field median_ms "$ort") jobfuse=failed:" \
+            "$(grep -v '^tasks=' "$WORK/jf_${m}_$t.log" | tail -1)"
+        return
+    fi
+    last=$(tail -1 "$WORK/jf_${m}_$t.log")
+    local ort_ms jf_ms match
+    ort_ms=$(field median_ms "$ort")
+    jf_ms=$(field median_ms "$last")
+    match=$(node "$HERE/ort.js" compare "$WORK/ort_${m}_$t" "$WORK/jf_${m}_$t" 1e-3 1e-4)
+    echo "model=$m shape=${SHAPE[$m]} threads=$t ort_ms=$ort_ms jobfuse_ms=$jf_ms" \
+        "ratio=$(awk -v a="$jf_ms" -v b="$ort_ms" 'BEGIN { printf "%.2f", a / b }')" \
+        "ort_min_ms=$(field min_ms "$ort") jobfuse_min_ms=$(field min_ms "$last") $match" \
+        "kernel_ms=$(field kernel_ms "$last") sched_ms=$(field sched_ms "$last")" \
+        "targets=$(field targets "$last") arena_bytes=$(field arena_bytes "$last")"
+}
+
+echo "# onnx_vs_ort: onnxruntime-node $ORT_VERSION, $(nproc) cpus," \
+    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), repeat $REPEAT, seed $SEED," \
+    "$(date -u +%Y-%m-%dT%H:%MZ)"
+for m in $MODELS; do
+    node "$HERE/ort.js" input "${SHAPE[$m]}" "$SEED" "$WORK/${m}_x.npy"
+    for t in $THREADS; do
+        bench_one "$m" "$t"
+    done
+done
+echo "# inputs, outputs and logs in $WORK"
