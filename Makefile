@@ -50,5 +50,12 @@ bench: build bench-deps
 	./build/bench/plan_bench
 	./build/bench/run_bench
 
+# make bench-onnx — fetch the PaddleOCR models, install ONNX Runtime (npm
+# onnxruntime-node, pinned in bench/onnx_vs_ort) and time both on them
+.PHONY: bench-onnx
+bench-onnx: build
+	bash bench/models/fetch.sh
+	bash bench/onnx_vs_ort/run.sh $(CURDIR)/build/jobfuse
+
 clean:
 	rm -rf build build-asan
