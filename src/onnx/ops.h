@@ -14,6 +14,9 @@ extern JF__HIDDEN const ox_rule ox_rules_shape[];
 /* Largest magnitude a dimension, pad, stride or folded index may have, so
  * that sums and products of a few of them stay inside int64 (bad files). */
 #define OPS_DIM_MAX ((int64_t)1 << 40)
+/* Largest stride, dilation, group or block size: times a dimension, it
+ * still fits in int64. */
+#define OPS_ATTR_MAX ((int64_t)1 << 20)
 /* Most elements a folded floating-point result may have: floats are folded
  * only for the small scale arithmetic some models feed Resize with. */
 #define OPS_FOLD_FLOAT_MAX 1024

@@ -30,9 +30,9 @@ static int read_auto_pad(ox_ctx *c, const ox_node *n, auto_pad *out)
     return ox_fail(c, n, "unknown auto_pad '%s'", s);
 }
 
-/* One window list: `count` values between lo and OPS_DIM_MAX, or def. */
+/* One window list: `count` values between lo and hi, or def. */
 static int window_list(ox_ctx *c, const ox_node *n, const char *name, int64_t *out,
-                       int count, int64_t def, int64_t lo)
+                       int count, int64_t def, int64_t lo, int64_t hi)
 {
     int got = ox_attr_ints(n, name, out, count);
     if (got >= 0 && (int)ox_attr(n, name)->n_ints != count)
@@ -41,7 +41,7 @@ static int window_list(ox_ctx *c, const ox_node *n, const char *name, int64_t *o
     for (int i = 0; i < count; i++) {
         if (got < 0)
             out[i] = def;
-        if (out[i] < lo || out[i] > OPS_DIM_MAX)
+        if (out[i] < lo || out[i] > hi)
             return ox_fail(c, n, "%s[%d] = %lld is out of range", name, i, (long long)out[i]);
     }
     return 0;
@@ -64,10 +64,10 @@ static int window_read(ox_ctx *c, const ox_node *n, int spatial, const int64_t *
     } else if (!ox_attr(n, "kernel_shape")) {
         return ox_fail(c, n, "no kernel_shape");
     }
-    if ((!kern && window_list(c, n, "kernel_shape", w->kernel, spatial, 1, 1)) ||
-        window_list(c, n, "strides", w->strides, spatial, 1, 1) ||
-        window_list(c, n, "dilations", w->dilations, spatial, 1, 1) ||
-        window_list(c, n, "pads", w->pads, 2 * spatial, 0, 0))
+    if ((!kern && window_list(c, n, "kernel_shape", w->kernel, spatial, 1, 1, OPS_DIM_MAX)) ||
+        window_list(c, n, "strides", w->strides, spatial, 1, 1, OPS_ATTR_MAX) ||
+        window_list(c, n, "dilations", w->dilations, spatial, 1, 1, OPS_ATTR_MAX) ||
+        window_list(c, n, "pads", w->pads, 2 * spatial, 0, 0, OPS_DIM_MAX))
         return -1;
     return read_auto_pad(c, n, &w->pad);
 }
@@ -135,7 +135,8 @@ static int conv(ox_ctx *c, ox_node *n)
         return ops_unknown(c, n, 0, dtype);
     if (conv_inputs(c, n, x, w))
         return -1;
-    if (group < 1 || x->dims[1] != w->dims[1] * group || w->dims[0] % group)
+    if (group < 1 || group > OPS_ATTR_MAX || x->dims[1] != w->dims[1] * group ||
+        w->dims[0] % group)
         return ox_fail(c, n, "channel mismatch: input '%s' has %lld channels, weights '%s' "
                        "expect %lld x group %lld (and %lld outputs divisible by it)", x->name,
                        (long long)x->dims[1], w->name, (long long)w->dims[1],
@@ -160,7 +161,7 @@ static int conv_transpose_out(ox_ctx *c, const ox_node *n, const ox_tensor *x,
 {
     int64_t shape[OX_MAX_RANK], outpad[OX_MAX_RANK];
     int given = ox_attr_ints(n, "output_shape", shape, OX_MAX_RANK);
-    if (window_list(c, n, "output_padding", outpad, w->spatial, 0, 0))
+    if (window_list(c, n, "output_padding", outpad, w->spatial, 0, 0, OPS_ATTR_MAX))
         return -1;
     if (given >= 0 && given < w->spatial)
         return ox_fail(c, n, "output_shape has %d values for %d spatial axes", given,
@@ -195,7 +196,7 @@ static int conv_transpose(ox_ctx *c, ox_node *n)
         return ops_unknown(c, n, 0, dtype);
     if (conv_inputs(c, n, x, w))
         return -1;
-    if (group < 1 || x->dims[1] != w->dims[0] || x->dims[1] % group)
+    if (group < 1 || group > OPS_ATTR_MAX || x->dims[1] != w->dims[0] || x->dims[1] % group)
         return ox_fail(c, n, "channel mismatch: input '%s' has %lld channels, weights '%s' "
                        "%lld (group %lld)", x->name, (long long)x->dims[1], w->name,
                        (long long)w->dims[0], (long long)group);
@@ -388,7 +389,7 @@ static int recurrent(ox_ctx *c, ox_node *n)
         return -1;
     int64_t hidden = ox_attr_int(n, "hidden_size", w->rank == 3 ? w->dims[1] / kind->gates : 0);
     if (x->rank != 3 || w->rank != 3 || w->dims[0] != dirs || hidden < 1 ||
-        w->dims[1] != kind->gates * hidden || w->dims[2] != x->dims[2])
+        hidden > OPS_DIM_MAX || w->dims[1] != kind->gates * hidden || w->dims[2] != x->dims[2])
         return ox_fail(c, n, "X '%s' [seq, batch, input] and W '%s' [%lld, %d x hidden, "
                        "input] do not fit", x->name, w->name, (long long)dirs, kind->gates);
     int64_t seq = x->dims[layout], batch = x->dims[1 - layout], input = x->dims[2];

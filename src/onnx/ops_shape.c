@@ -694,7 +694,7 @@ static int depth_space(ox_ctx *c, ox_node *n)
     if (!ox_known(x))
         return ops_unknown(c, n, 0, x ? x->dtype : OX_UNDEFINED);
     int to_space = strcmp(n->op, "DepthToSpace") == 0;
-    if (x->rank != 4 || b < 1 || b > 4096 ||
+    if (x->rank != 4 || b < 1 || b > 1024 ||
         (to_space ? x->dims[1] % (b * b) : x->dims[2] % b + x->dims[3] % b))
         return ox_fail(c, n, "needs a 4-D input whose dimensions fit blocksize %lld",
                        (long long)b);

@@ -48,7 +48,8 @@ const char *ox_attr_str(const ox_node *n, const char *name, const char *def)
     if (!a || !a->has_s)
         return def;
     size_t len = JF__MIN(a->s.len, sizeof buf - 1);
-    memcpy(buf, a->s.data, len);
+    if (len) /* an empty string has no data pointer */
+        memcpy(buf, a->s.data, len);
     buf[len] = '\0';
     return buf;
 }
