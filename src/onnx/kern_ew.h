@@ -9,7 +9,25 @@
 #ifndef JF_ONNX_KERN_EW_H
 #define JF_ONNX_KERN_EW_H
 
+#include <math.h>
+
 #include "onnx/kernel.h"
+
+/* glibc's libmvec has SSE versions of these (expf, logf since 2.22, the
+ * others since 2.35), as accurate as the scalar ones for our purpose (a few
+ * ulp); declaring them `simd` lets the compiler vectorize the loops that
+ * call them (Sigmoid 2.4x faster). `const`: the loops never read errno. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#define EW_VECTOR_MATH __attribute__((simd("notinbranch"), const))
+EW_VECTOR_MATH float expf(float);
+EW_VECTOR_MATH float logf(float);
+#if __GLIBC_PREREQ(2, 35)
+EW_VECTOR_MATH float tanhf(float);
+EW_VECTOR_MATH float erff(float);
+EW_VECTOR_MATH float expm1f(float);
+EW_VECTOR_MATH float log1pf(float);
+#endif
+#endif
 
 /* Elements per slice of the kernels that split over output elements: big
  * enough that a slice's overhead is small, small enough that a 1M-element

@@ -78,7 +78,7 @@ static float powf_fast(float x, float y)
 BIN(f_add, float, float, x + y)
 BIN(f_sub, float, float, x - y)
 BIN(f_mul, float, float, x * y)
-BIN(f_div, float, float, x / y)
+BIN(f_div_loop, float, float, x / y)
 BIN(f_pow, float, float, powf_fast(x, y))
 BIN(f_prelu, float, float, x < 0 ? x * y : x)
 BIN(f_max, float, float, x > y ? x : y)
@@ -114,6 +114,20 @@ BIN(b_and, uint8_t, uint8_t, x && y)
 BIN(b_or, uint8_t, uint8_t, x || y)
 BIN(b_xor, uint8_t, uint8_t, !x != !y)
 BIN(b_eq, uint8_t, uint8_t, !x == !y)
+
+/* Division by one repeated value (x / 6 in hard-swish) multiplies by its
+ * reciprocal: a division costs several multiplications, and the result
+ * differs by at most an ulp or two. Zeros, infinities and subnormals
+ * divide. */
+static void f_div(const void *a, int64_t sa, const void *b, int64_t sb, void *o, int64_t n)
+{
+    float y = *(const float *)b, r = 1.0f / y;
+    if (sb || n < 16 || !isnormal(y) || !isnormal(r)) {
+        f_div_loop(a, sa, b, sb, o, n);
+        return;
+    }
+    f_mul(a, sa, &r, 0, o, n);
+}
 
 /* Fast loops by [code][dtype]: float, int64, int32, bool. */
 static bin_fn fast_fn(bin_code code, int32_t dtype)

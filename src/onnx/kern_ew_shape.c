@@ -23,6 +23,16 @@ static int same_dtype(const ox_kcall *k, int i, int o)
     return 0;
 }
 
+/* The rearranging kernels read elements after writing others: their
+ * output must not be their input's memory. */
+static int not_in_place(const ox_kcall *k)
+{
+    for (int i = 0; i < k->n->n_in; i++)
+        if (k->in[i].data && k->in[i].data == k->out[0].data && k->out[0].numel > 0)
+            return ox_kfail(k, "cannot run in place (input %d is the output)", i);
+    return 0;
+}
+
 /* ---- copies -------------------------------------------------------------------- */
 /* Reshape and friends: the same bytes under another shape; nothing to do
  * when the runtime placed the output on the input. */
@@ -66,7 +76,9 @@ int ox_ew_dropout(const ox_kcall *k)
 #define TILE 32
 
 /* out[b][i][j] = in[b][j][i] for output rows [r0, r1) of one batch, in
- * TILE x TILE blocks so that both sides stay in cache. */
+ * TILE x TILE blocks so that both sides stay in cache. The inner loop
+ * strides over the side with the shorter rows: a long power-of-two stride
+ * (64 channels x 160 x 160) puts a tile's lines in one cache set. */
 #define TRANSPOSE_BLOCK(T)                                                      \
     do {                                                                        \
         const T *s_ = src;                                                      \
@@ -74,9 +86,14 @@ int ox_ew_dropout(const ox_kcall *k)
         for (int64_t i0 = r0; i0 < r1; i0 += TILE)                              \
             for (int64_t j0 = 0; j0 < cols; j0 += TILE) {                       \
                 int64_t i1 = JF__MIN(i0 + TILE, r1), j1 = JF__MIN(j0 + TILE, cols); \
-                for (int64_t i = i0; i < i1; i++)                               \
+                if (rows > cols)                                                \
                     for (int64_t j = j0; j < j1; j++)                           \
-                        d_[i * cols + j] = s_[j * rows + i];                    \
+                        for (int64_t i = i0; i < i1; i++)                       \
+                            d_[i * cols + j] = s_[j * rows + i];                \
+                else                                                            \
+                    for (int64_t i = i0; i < i1; i++)                           \
+                        for (int64_t j = j0; j < j1; j++)                       \
+                            d_[i * cols + j] = s_[j * rows + i];                \
             }                                                                   \
     } while (0)
 
@@ -115,7 +132,7 @@ int ox_ew_transpose(const ox_kcall *k)
 {
     const ox_view *x = &k->in[0], *y = &k->out[0];
     int64_t perm[OX_MAX_RANK], in_strides[OX_MAX_RANK], lo, hi;
-    if (same_dtype(k, 0, 0) || x->rank != y->rank)
+    if (same_dtype(k, 0, 0) || not_in_place(k) || x->rank != y->rank)
         return x->rank != y->rank ? ox_kfail(k, "output rank differs") : -1;
     int count = ox_attr_ints(k->n, "perm", perm, OX_MAX_RANK);
     for (int d = 0; count < 0 && d < x->rank; d++)
@@ -161,6 +178,8 @@ int ox_ew_concat(const ox_kcall *k)
             return ox_kfail(k, "input %d has rank %d, the output %d", i, k->in[i].rank, y->rank);
         row += prod(k->in[i].dims, axis, y->rank);
     }
+    if (not_in_place(k))
+        return -1;
     if (row * prod(y->dims, 0, axis) != y->numel)
         return ox_kfail(k, "the inputs do not add up to the output's shape");
     ox_ew_range(k, &lo, &hi);
@@ -196,6 +215,8 @@ int ox_ew_split(const ox_kcall *k)
     int64_t offset = 0, es = ox_ew_esize(x->dtype);
     for (int o = 0; o < k->n->n_out; o++) {
         const ox_view *y = &k->out[o];
+        if (y->data && (y->data == x->data || ox_ew_esize(y->dtype) != es))
+            return ox_kfail(k, "output %d is the input's memory or of another dtype", o);
         int64_t part = y->rank == x->rank ? y->dims[axis] : -1;
         if (part < 0 || offset + part > x->dims[axis] || y->numel != outer * part * inner)
             return ox_kfail(k, "output %d does not fit the input", o);
@@ -239,7 +260,7 @@ int ox_ew_slice(const ox_kcall *k)
     const ox_view *x = &k->in[0], *y = &k->out[0];
     int64_t l[4][OX_MAX_RANK], stride = 1, lo, hi;
     int counts[4];
-    if (same_dtype(k, 0, 0) || x->rank != y->rank)
+    if (same_dtype(k, 0, 0) || not_in_place(k) || x->rank != y->rank)
         return x->rank != y->rank ? ox_kfail(k, "output rank differs") : -1;
     for (int i = 0; i < 4; i++)
         counts[i] = slice_list(k, i, l[i]);
@@ -287,7 +308,7 @@ int ox_ew_gather(const ox_kcall *k)
 {
     const ox_view *x = &k->in[0], *idx = &k->in[1], *y = &k->out[0];
     int axis = ox_ew_axis(ox_attr_int(k->n, "axis", 0), x->rank);
-    if (same_dtype(k, 0, 0) || axis < 0 || !idx->data)
+    if (same_dtype(k, 0, 0) || not_in_place(k) || axis < 0 || !idx->data)
         return axis < 0 || !idx->data ? ox_kfail(k, "bad axis or no indices") : -1;
     int64_t dim = x->dims[axis], inner = prod(x->dims, axis + 1, x->rank);
     int64_t outer = prod(x->dims, 0, axis), count = idx->numel, es = ox_ew_esize(x->dtype);
@@ -316,7 +337,7 @@ int ox_ew_expand(const ox_kcall *k)
 {
     const ox_view *x = &k->in[0], *y = &k->out[0];
     int64_t lo, hi;
-    if (same_dtype(k, 0, 0))
+    if (same_dtype(k, 0, 0) || not_in_place(k))
         return -1;
     for (int d = 0; d < x->rank; d++) {
         int od = d + y->rank - x->rank;
@@ -338,7 +359,7 @@ int ox_ew_tile(const ox_kcall *k)
 {
     const ox_view *x = &k->in[0], *y = &k->out[0];
     int64_t dims[EW_MAX_RANK], stride = 1, lo, hi;
-    if (same_dtype(k, 0, 0) || x->rank != y->rank)
+    if (same_dtype(k, 0, 0) || not_in_place(k) || x->rank != y->rank)
         return x->rank != y->rank ? ox_kfail(k, "output rank differs") : -1;
     if (y->numel == 0)
         return 0;

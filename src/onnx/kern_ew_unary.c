@@ -25,10 +25,11 @@ typedef void (*unary_fn)(const float *x, float *y, int64_t n, const unary_params
         }                                                                         \
     }
 
+/* log(1 + e^v) = max(v, 0) + log(1 + e^-|v|): no overflow for large v, and
+ * no branch around the calls, so the loop vectorizes. */
 static float softplus(float v)
 {
-    /* log(1 + e^v) without overflow for large v */
-    return v > 0 ? v + log1pf(expf(-v)) : log1pf(expf(v));
+    return (v > 0 ? v : 0.0f) + log1pf(expf(-fabsf(v)));
 }
 
 static float clampf(float v, float lo, float hi)
@@ -41,8 +42,10 @@ UNARY(f_leaky_relu, v >= 0 ? v : v * a)
 UNARY(f_sigmoid, 1.0f / (1.0f + expf(-v)))
 UNARY(f_hard_sigmoid, clampf(a * v + b, 0.0f, 1.0f))
 UNARY(f_hard_swish, v * clampf(v * (1.0f / 6.0f) + 0.5f, 0.0f, 1.0f))
-UNARY(f_elu, v >= 0 ? v : a * expm1f(v))
-UNARY(f_selu, v > 0 ? b * v : b * (a * expf(v) - a))
+/* Elu and Selu call expm1f on both sides of 0 (with 0 on one), so the
+ * loops have no branch around the call and vectorize. */
+UNARY(f_elu, (v > 0 ? v : 0.0f) + a * expm1f(v < 0 ? v : 0.0f))
+UNARY(f_selu, b * ((v > 0 ? v : 0.0f) + a * expm1f(v < 0 ? v : 0.0f)))
 UNARY(f_softplus, softplus(v))
 UNARY(f_softsign, v / (1.0f + fabsf(v)))
 UNARY(f_mish, v * tanhf(softplus(v)))
@@ -114,8 +117,9 @@ static int classify(const ox_kcall *k, int64_t lo, int64_t hi)
 {
     const float *x = k->in[0].data;
     uint8_t *y = k->out[0].data;
-    if (k->in[0].dtype != OX_FLOAT)
-        return ox_kfail(k, "needs a float input");
+    if (k->in[0].dtype != OX_FLOAT || k->out[0].dtype != OX_BOOL)
+        return ox_kfail(k, "needs a float input and a bool output, not dtypes %d and %d",
+                        (int)k->in[0].dtype, (int)k->out[0].dtype);
     if (!strcmp(k->n->op, "IsNaN")) {
         for (int64_t i = lo; i < hi; i++)
             y[i] = isnan(x[i]) != 0;
