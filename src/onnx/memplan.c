@@ -43,8 +43,9 @@ static int before(const mp *p, uint32_t a, int32_t b)
     return b >= 0 && (p->anc[(size_t)b * p->words + a / 64] >> (a % 64) & 1);
 }
 
-/* Ancestors of every op: the ops whose outputs it reads, and theirs. Ops
- * are in a topological order, so one forward pass suffices. */
+/* Ancestors of every op along the run job's own edges (the order the
+ * executor honours; a fused node's readers still wait for its task). Ops
+ * are numbered in a topological order, so one forward pass suffices. */
 static int ancestors(mp *p)
 {
     jf_onnx_session *s = p->s;
@@ -53,13 +54,13 @@ static int ancestors(mp *p)
     if (!p->anc)
         return -1;
     for (size_t i = 0; i < s->n_ops; i++) {
-        const ox_node *n = &s->m->nodes[s->ops[i].node];
+        const uint32_t *pred;
+        const uint64_t *bytes;
         uint64_t *row = &p->anc[i * p->words];
-        for (int k = 0; k < n->n_in; k++) {
-            int32_t t = n->in[k] < 0 ? -1 : sx_resolve(s, n->in[k]);
-            if (t < 0 || s->vals[t].kind != SX_ACTIVATION)
-                continue;
-            uint32_t q = (uint32_t)s->vals[t].op;
+        /* Every slice of an op has the same predecessors. */
+        uint32_t n = jf_job_pred(s->job, s->ops[i].first_task, &pred, &bytes);
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t q = s->tasks[pred[k]].op;
             JF_ASSERT(q < i);
             const uint64_t *from = &p->anc[(size_t)q * p->words];
             for (size_t w = 0; w < p->words; w++)

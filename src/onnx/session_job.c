@@ -193,6 +193,85 @@ static void plan_splits(jf_onnx_session *s)
     }
 }
 
+/* ---- regrouping for fusion ---- */
+
+static int fusible_op(const char *op)
+{
+    static const char *const ops[] = {"Add", "Mul", "Relu", "LeakyRelu", "Clip", "Sigmoid",
+                                      "HardSigmoid"};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (strcmp(op, ops[i]) == 0)
+            return 1;
+    return 0;
+}
+
+typedef struct {
+    uint32_t *group_of, *last, *size;
+    uint8_t *joined;  /* per op: moved next to its producer */
+} regroup;
+
+/* Move the element-wise task of op j right after its producer's target
+ * when it stands alone and every task it waits for is in that target,
+ * whose last member is the producer: the merge cannot make a cycle (any
+ * path out of the target and back would have been one already). */
+static int try_join(jf_onnx_session *s, regroup *r, uint32_t j)
+{
+    const sx_op *op = &s->ops[j];
+    uint32_t task = op->first_task, g0 = r->group_of[task];
+    const uint32_t *pred;
+    const uint64_t *bytes;
+    uint32_t n = jf_job_pred(s->job, task, &pred, &bytes);
+    if (op->n_slices != 1 || r->size[g0] != 1 || n == 0 ||
+        !fusible_op(s->m->nodes[op->node].op))
+        return 0;
+    uint32_t g = r->group_of[pred[0]], p = s->tasks[pred[0]].op;
+    for (uint32_t k = 0; k < n; k++)
+        if (r->group_of[pred[k]] != g || s->tasks[pred[k]].op != p)
+            return 0;
+    if (r->last[g] != pred[n - 1] || (!s->ops[p].k->fuses && !r->joined[p]))
+        return 0;
+    r->group_of[task] = g;
+    r->last[g] = task;
+    r->size[g]++;
+    r->size[g0]--;
+    r->joined[j] = 1;
+    return 1;
+}
+
+/* Combining for running may leave Conv -> Relu apart when dispatches are
+ * cheap; fusing needs them together, and saves a pass over memory. */
+static jf_status regroup_for_fusion(jf_onnx_session *s)
+{
+    uint32_t n_tasks = (uint32_t)s->n_tasks, n_targets = jf_plan_target_count(s->plan);
+    regroup r;
+    r.group_of = jf__malloc((n_tasks + 1) * sizeof *r.group_of);
+    r.last = jf__malloc((n_targets + 1) * sizeof *r.last);
+    r.size = jf__malloc((n_targets + 1) * sizeof *r.size);
+    r.joined = jf__calloc(s->n_ops + 1, 1);
+    jf_status st = r.group_of && r.last && r.size && r.joined ? JF_OK : JF_ENOMEM;
+    for (uint32_t g = 0; st == JF_OK && g < n_targets; g++) {
+        const uint32_t *members;
+        r.size[g] = jf_plan_target_members(s->plan, g, &members);
+        r.last[g] = members[r.size[g] - 1];
+    }
+    for (uint32_t t = 0; st == JF_OK && t < n_tasks; t++)
+        r.group_of[t] = jf_plan_target_of(s->plan, t);
+    uint32_t joined = 0;
+    for (size_t j = 0; st == JF_OK && j < s->n_ops; j++)
+        joined += (uint32_t)try_join(s, &r, (uint32_t)j);
+    jf_plan *plan = NULL;
+    if (st == JF_OK && joined && jf_plan_from_groups(s->job, r.group_of, &plan) == JF_OK) {
+        jf_plan_destroy(s->plan);
+        s->plan = plan;
+        sx_note(s, "%u element-wise task(s) joined their producer's target for fusing", joined);
+    }
+    jf__free(r.group_of);
+    jf__free(r.last);
+    jf__free(r.size);
+    jf__free(r.joined);
+    return st == JF_OK ? JF_OK : sx_fail(s, st, "out of memory");
+}
+
 jf_status sx_job_build(jf_onnx_session *s)
 {
     double upf = us_per_flop(s->m);
@@ -206,6 +285,8 @@ jf_status sx_job_build(jf_onnx_session *s)
     jf_status st = make_job(s);
     if (st == JF_OK)
         st = make_plan(s);
+    if (st == JF_OK && !s->opt.no_fuse && !s->opt.no_combine)
+        st = regroup_for_fusion(s);
     if (st == JF_OK && !s->opt.no_fuse)
         st = sx_fuse(s);
     return st;
