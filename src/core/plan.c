@@ -99,103 +99,6 @@ static void bucket_members(jf_plan *plan)
     off[0] = 0;
 }
 
-/* Rows longer than this find repeats through a mark per target instead
- * of scanning the row: short rows (nearly all) stay in a cache line. */
-#define SCAN_MAX 32
-
-/* Scratch of the successor rows: marks, made on the first long row. */
-typedef struct {
-    uint32_t *mark; /* target -> the row that holds it, or UINT32_MAX */
-    uint64_t *slot; /* target -> its place in that row */
-    int failed;
-} row_marks;
-
-static int marks_ready(row_marks *rm, uint32_t nt)
-{
-    if (rm->mark)
-        return 1;
-    rm->mark = jf__malloc(((size_t)nt + 1) * sizeof *rm->mark);
-    rm->slot = jf__malloc(((size_t)nt + 1) * sizeof *rm->slot);
-    if (!rm->mark || !rm->slot) {
-        rm->failed = 1;
-        return 0;
-    }
-    for (uint32_t g = 0; g < nt; g++)
-        rm->mark[g] = UINT32_MAX;
-    return 1;
-}
-
-/* Make the marks of row g (from `start` to m) when it grows long. */
-static void mark_row(const jf_plan *plan, row_marks *rm, uint32_t g, uint64_t start, uint64_t m)
-{
-    for (uint64_t k = start; k < m; k++) {
-        rm->mark[plan->succ[k]] = g;
-        rm->slot[plan->succ[k]] = k;
-    }
-}
-
-/* Place of target h in row g (from `start` to *m), added when new. */
-static uint64_t row_slot(jf_plan *plan, row_marks *rm, uint32_t g, uint64_t start, uint64_t *m,
-                         uint32_t h)
-{
-    if (*m - start <= SCAN_MAX || !marks_ready(rm, plan->n_targets)) {
-        for (uint64_t k = start; k < *m; k++)
-            if (plan->succ[k] == h)
-                return k;
-    } else {
-        if (rm->mark[plan->succ[start]] != g) /* the row has just grown long */
-            mark_row(plan, rm, g, start, *m);
-        if (rm->mark[h] == g)
-            return rm->slot[h];
-        rm->mark[h] = g;
-        rm->slot[h] = *m;
-    }
-    plan->succ[*m] = h;
-    plan->succ_bytes[*m] = 0;
-    return (*m)++;
-}
-
-/* Successor row of target g: distinct targets, bytes summed. */
-static uint64_t fill_row(jf_plan *plan, row_marks *rm, uint32_t g, uint64_t m)
-{
-    const jf_job *job = plan->job;
-    uint64_t start = m;
-    for (uint64_t k = plan->member_off[g]; k < plan->member_off[g + 1]; k++) {
-        uint32_t t = plan->members[k];
-        for (uint64_t e = job->out_off[t]; e < job->out_off[t + 1]; e++) {
-            uint32_t h = plan->target_of[job->out_task[e]];
-            if (h == g)
-                continue;
-            uint64_t s = row_slot(plan, rm, g, start, &m, h);
-            plan->succ_bytes[s] = jf__bytes_add(plan->succ_bytes[s], job->out_bytes[e]);
-        }
-    }
-    return m;
-}
-
-/* Successor rows of targets with several members (or next to them):
- * distinct targets, bytes summed. 1 when every row points forward (the
- * numbering is topological), 0 when not, -1 when out of memory. */
-static int fill_succ(jf_plan *plan)
-{
-    uint32_t nt = plan->n_targets;
-    int forward = 1;
-    row_marks rm = {NULL, NULL, 0};
-    uint64_t m = 0;
-    for (uint32_t g = 0; g < nt; g++) {
-        uint64_t start = m;
-        plan->succ_off[g] = m;
-        m = fill_row(plan, &rm, g, m);
-        for (uint64_t k = start; k < m; k++)
-            forward &= plan->succ[k] > g;
-    }
-    plan->succ_off[nt] = m;
-    plan->n_edges = m;
-    jf__free(rm.mark);
-    jf__free(rm.slot);
-    return rm.failed ? -1 : forward;
-}
-
 /* One direction of a graph in CSR: row offsets, neighbours, bytes. */
 typedef struct {
     uint64_t *off;
@@ -203,64 +106,254 @@ typedef struct {
     uint64_t *bytes;
 } csr;
 
-/* When every target is a single task, a target's row is its task's row
- * mapped to targets: distinct tasks lie in distinct targets, so nothing
- * merges. The tasks are read in their own order, so the job's arrays
- * stream through the cache and only the writes jump. Rows keep the
- * order of the task's own row. 1 when every mapped edge runs from a lower
- * number to a higher one (to test the successor direction). */
-static int copy_rows(const jf_plan *plan, csr from, csr to)
+/* Rows longer than this find repeats through a mark per target instead
+ * of scanning the row: short rows (nearly all) stay in a cache line. */
+#define SCAN_MAX 32
+
+/* Making one direction of the target graph (successors from the job's
+ * out rows, predecessors from its in rows). A target of one task whose
+ * neighbours are all targets of one task has its task's row, mapped:
+ * distinct tasks lie in distinct targets, so nothing merges, and these
+ * rows are copied in task order, so the job's arrays stream through the
+ * cache and only the writes jump. The other targets ("gathered": several
+ * members, or a neighbour that has) are gathered first into `side`, with
+ * repeats merged, since their lengths are not known before. */
+typedef struct {
+    jf_plan *plan;
+    csr from, back, to; /* back: the job's rows in the other direction */
+    uint64_t *gathered; /* bitmap over targets; NULL when every target is one task */
+    uint32_t *list;     /* the gathered targets, in order */
+    uint32_t n_list;
+    csr side;           /* their rows; side.off has n_list + 1 entries */
+    uint32_t *mark;     /* target -> the gathered row that holds it, or UINT32_MAX */
+    uint64_t *slot;     /* target -> its place in that row */
+    int failed;
+} dir_build;
+
+static int bit(const uint64_t *bits, uint32_t i)
 {
-    uint32_t n = plan->job->n_tasks;
+    return bits && (bits[i >> 6] >> (i & 63)) & 1;
+}
+
+static void set_bit(uint64_t *bits, uint32_t i)
+{
+    bits[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+static uint64_t member_count(const jf_plan *plan, uint32_t g)
+{
+    return plan->member_off[g + 1] - plan->member_off[g];
+}
+
+/* Whether at least half the tasks merged away: then rows are gathered
+ * target by target, else most are copied from the tasks' own. */
+static int mostly_merged(const jf_plan *plan)
+{
+    return (uint64_t)plan->n_targets * 2 <= plan->job->n_tasks;
+}
+
+/* Mark the targets of several members, and the single tasks next to them
+ * on the `from` side (found through the members' `back` rows). */
+static void mark_gathered(dir_build *b)
+{
+    const jf_plan *plan = b->plan;
+    for (uint32_t g = 0; g < plan->n_targets; g++) {
+        if (member_count(plan, g) < 2)
+            continue;
+        set_bit(b->gathered, g);
+        for (uint64_t k = plan->member_off[g]; k < plan->member_off[g + 1]; k++)
+            for (uint64_t e = b->back.off[plan->members[k]]; e < b->back.off[plan->members[k] + 1];
+                 e++)
+                set_bit(b->gathered, plan->target_of[b->back.node[e]]);
+    }
+}
+
+/* The list of gathered targets and room for their rows (at most their
+ * members' edges). 0, or -1 when out of memory. */
+static int alloc_side(dir_build *b)
+{
+    const jf_plan *plan = b->plan;
+    uint32_t nt = plan->n_targets;
+    uint64_t room = 0;
+    b->n_list = 0;
+    for (uint32_t g = 0; g < nt; g++)
+        b->n_list += bit(b->gathered, g);
+    b->list = jf__malloc(((size_t)b->n_list + 1) * sizeof *b->list);
+    b->side.off = jf__malloc(((size_t)b->n_list + 1) * sizeof *b->side.off);
+    if (!b->list || !b->side.off)
+        return -1;
+    for (uint32_t g = 0, i = 0; g < nt; g++) {
+        if (!bit(b->gathered, g))
+            continue;
+        b->list[i++] = g;
+        for (uint64_t k = plan->member_off[g]; k < plan->member_off[g + 1]; k++)
+            room += b->from.off[plan->members[k] + 1] - b->from.off[plan->members[k]];
+    }
+    b->side.node = jf__malloc((size_t)(room + 1) * sizeof *b->side.node);
+    b->side.bytes = jf__malloc((size_t)(room + 1) * sizeof *b->side.bytes);
+    return b->side.node && b->side.bytes ? 0 : -1;
+}
+
+static int marks_ready(dir_build *b)
+{
+    uint32_t nt = b->plan->n_targets;
+    if (b->mark)
+        return 1;
+    b->mark = jf__malloc(((size_t)nt + 1) * sizeof *b->mark);
+    b->slot = jf__malloc(((size_t)nt + 1) * sizeof *b->slot);
+    if (!b->mark || !b->slot) {
+        b->failed = 1;
+        return 0;
+    }
+    for (uint32_t g = 0; g < nt; g++)
+        b->mark[g] = UINT32_MAX;
+    return 1;
+}
+
+/* Place of target h in the row of g (entries start..*m of `rows`), added
+ * when new. A row that grows long gets marks. */
+static uint64_t row_slot(dir_build *b, csr *rows, uint32_t g, uint64_t start, uint64_t *m,
+                         uint32_t h)
+{
+    uint32_t *node = rows->node;
+    if (*m - start <= SCAN_MAX || !marks_ready(b)) {
+        for (uint64_t k = start; k < *m; k++)
+            if (node[k] == h)
+                return k;
+    } else {
+        if (b->mark[node[start]] != g) /* the row has just grown long */
+            for (uint64_t k = start; k < *m; k++) {
+                b->mark[node[k]] = g;
+                b->slot[node[k]] = k;
+            }
+        if (b->mark[h] == g)
+            return b->slot[h];
+        b->mark[h] = g;
+        b->slot[h] = *m;
+    }
+    node[*m] = h;
+    rows->bytes[*m] = 0;
+    return (*m)++;
+}
+
+/* Row of target g into `rows` from entry m: distinct targets, bytes
+ * summed, in the order the members' own rows meet them. */
+static uint64_t gather_row(dir_build *b, csr *rows, uint32_t g, uint64_t m)
+{
+    const jf_plan *plan = b->plan;
+    uint64_t start = m;
+    for (uint64_t k = plan->member_off[g]; k < plan->member_off[g + 1]; k++) {
+        uint32_t t = plan->members[k];
+        for (uint64_t e = b->from.off[t]; e < b->from.off[t + 1]; e++) {
+            uint32_t h = plan->target_of[b->from.node[e]];
+            if (h == g)
+                continue;
+            uint64_t s = row_slot(b, rows, g, start, &m, h);
+            rows->bytes[s] = jf__bytes_add(rows->bytes[s], b->from.bytes[e]);
+        }
+    }
+    return m;
+}
+
+/* Every row gathered in target order straight into place: the way when
+ * most tasks are merged and rows are few. As place_rows. */
+static int gather_all(dir_build *b)
+{
+    uint32_t nt = b->plan->n_targets;
+    uint64_t m = 0;
+    int forward = 1;
+    for (uint32_t g = 0; g < nt; g++) {
+        uint64_t start = m;
+        b->to.off[g] = m;
+        m = gather_row(b, &b->to, g, m);
+        for (uint64_t k = start; k < m; k++)
+            forward &= b->to.node[k] > g;
+    }
+    b->to.off[nt] = m;
+    return b->failed ? -1 : forward;
+}
+
+/* Row offsets: a copied row is as long as its task's. */
+static void make_offsets(dir_build *b)
+{
+    const jf_plan *plan = b->plan;
+    uint32_t nt = plan->n_targets;
+    b->to.off[0] = 0;
+    for (uint32_t t = 0; t < plan->job->n_tasks; t++) {
+        uint32_t g = plan->target_of[t];
+        if (!bit(b->gathered, g))
+            b->to.off[g + 1] = b->from.off[t + 1] - b->from.off[t];
+    }
+    for (uint32_t i = 0; i < b->n_list; i++)
+        b->to.off[b->list[i] + 1] = b->side.off[i + 1] - b->side.off[i];
+    for (uint32_t g = 0; g < nt; g++)
+        b->to.off[g + 1] += b->to.off[g];
+}
+
+/* Copy the rows into place; 1 when every edge runs from a lower target
+ * number to a higher one. */
+static int place_rows(dir_build *b)
+{
+    const jf_plan *plan = b->plan;
     const uint32_t *tof = plan->target_of;
     int forward = 1;
-    to.off[0] = 0;
-    for (uint32_t t = 0; t < n; t++)
-        to.off[tof[t] + 1] = from.off[t + 1] - from.off[t];
-    for (uint32_t g = 0; g < n; g++)
-        to.off[g + 1] += to.off[g];
-    for (uint32_t t = 0; t < n; t++) {
+    for (uint32_t t = 0; t < plan->job->n_tasks; t++) {
         uint32_t g = tof[t];
-        for (uint64_t e = from.off[t], s = to.off[g]; e < from.off[t + 1]; e++, s++) {
-            to.node[s] = tof[from.node[e]];
-            to.bytes[s] = from.bytes[e];
-            forward &= to.node[s] > g;
+        if (bit(b->gathered, g))
+            continue;
+        for (uint64_t e = b->from.off[t], s = b->to.off[g]; e < b->from.off[t + 1]; e++, s++) {
+            b->to.node[s] = tof[b->from.node[e]];
+            b->to.bytes[s] = b->from.bytes[e];
+            forward &= b->to.node[s] > g;
+        }
+    }
+    for (uint32_t i = 0; i < b->n_list; i++) {
+        uint32_t g = b->list[i];
+        for (uint64_t e = b->side.off[i], s = b->to.off[g]; e < b->side.off[i + 1]; e++, s++) {
+            b->to.node[s] = b->side.node[e];
+            b->to.bytes[s] = b->side.bytes[e];
+            forward &= b->to.node[s] > g;
         }
     }
     return forward;
 }
 
-/* Both directions of a plan of single tasks; as fill_succ. */
-static int copy_graph(jf_plan *plan)
+/* The gathered rows, when there are any; 0 or -1 (out of memory). */
+static int gather_rows(dir_build *b)
 {
-    const jf_job *job = plan->job;
-    csr out = {job->out_off, job->out_task, job->out_bytes};
-    csr in = {job->in_off, job->in_task, job->in_bytes};
-    int forward = copy_rows(plan, out, (csr){plan->succ_off, plan->succ, plan->succ_bytes});
-    copy_rows(plan, in, (csr){plan->pred_off, plan->pred, plan->pred_bytes});
-    plan->n_edges = job->n_edges;
-    return forward;
+    uint32_t nt = b->plan->n_targets;
+    if (nt == b->plan->job->n_tasks)
+        return 0; /* every target one task: nothing to gather */
+    b->gathered = jf__calloc(((size_t)nt + 63) / 64 + 1, sizeof *b->gathered);
+    if (!b->gathered)
+        return -1;
+    mark_gathered(b);
+    if (alloc_side(b) != 0)
+        return -1;
+    uint64_t m = 0;
+    b->side.off[0] = 0;
+    for (uint32_t i = 0; i < b->n_list; i++)
+        b->side.off[i + 1] = m = gather_row(b, &b->side, b->list[i], m);
+    return b->failed ? -1 : 0;
 }
 
-/* Predecessor rows by transposing the successor rows: each row comes out
- * sorted by target. */
-static void fill_pred(jf_plan *plan)
+/* One direction of the target graph; 1 when every row points forward, 0
+ * when not, -1 when out of memory. When at least half the tasks merged,
+ * every row is gathered; otherwise most are copied. */
+static int build_direction(jf_plan *plan, csr from, csr back, csr to)
 {
-    uint32_t nt = plan->n_targets;
-    memset(plan->pred_off, 0, ((size_t)nt + 1) * sizeof *plan->pred_off);
-    for (uint64_t e = 0; e < plan->n_edges; e++)
-        plan->pred_off[plan->succ[e] + 1]++;
-    for (uint32_t g = 0; g < nt; g++)
-        plan->pred_off[g + 1] += plan->pred_off[g];
-    for (uint32_t g = 0; g < nt; g++)
-        for (uint64_t e = plan->succ_off[g]; e < plan->succ_off[g + 1]; e++) {
-            uint64_t s = plan->pred_off[plan->succ[e]]++;
-            plan->pred[s] = g;
-            plan->pred_bytes[s] = plan->succ_bytes[e];
-        }
-    for (uint32_t g = nt; g > 0; g--)
-        plan->pred_off[g] = plan->pred_off[g - 1];
-    plan->pred_off[0] = 0;
+    dir_build b = {.plan = plan, .from = from, .back = back, .to = to};
+    int forward = -1;
+    if (mostly_merged(plan))
+        forward = gather_all(&b);
+    else if (gather_rows(&b) == 0) {
+        make_offsets(&b);
+        forward = place_rows(&b);
+    }
+    void *scratch[] = {b.gathered, b.list, b.side.off, b.side.node, b.side.bytes, b.mark, b.slot};
+    for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++)
+        jf__free(scratch[i]);
+    return forward;
 }
 
 /* Kahn over targets with the successor rows and in-degrees counted into
@@ -285,15 +378,42 @@ static uint32_t order_targets(const jf_plan *plan, uint32_t *rank, uint32_t *que
     return tail;
 }
 
-/* Members and target graph from target_of; as fill_succ. */
+/* Predecessor rows by transposing the successor rows (each row comes out
+ * sorted by target): cheap when merging left few edges. */
+static void transpose_succ(jf_plan *plan)
+{
+    uint32_t nt = plan->n_targets;
+    memset(plan->pred_off, 0, ((size_t)nt + 1) * sizeof *plan->pred_off);
+    for (uint64_t e = 0; e < plan->n_edges; e++)
+        plan->pred_off[plan->succ[e] + 1]++;
+    for (uint32_t g = 0; g < nt; g++)
+        plan->pred_off[g + 1] += plan->pred_off[g];
+    for (uint32_t g = 0; g < nt; g++)
+        for (uint64_t e = plan->succ_off[g]; e < plan->succ_off[g + 1]; e++) {
+            uint64_t s = plan->pred_off[plan->succ[e]]++;
+            plan->pred[s] = g;
+            plan->pred_bytes[s] = plan->succ_bytes[e];
+        }
+    for (uint32_t g = nt; g > 0; g--)
+        plan->pred_off[g] = plan->pred_off[g - 1];
+    plan->pred_off[0] = 0;
+}
+
+/* Members and target graph from target_of; 1 when the numbering is
+ * topological, 0 when not, -1 when out of memory. */
 static int fill_graph(jf_plan *plan)
 {
+    const jf_job *job = plan->job;
+    csr out = {job->out_off, job->out_task, job->out_bytes};
+    csr in = {job->in_off, job->in_task, job->in_bytes};
     bucket_members(plan);
-    if (plan->n_targets == plan->job->n_tasks)
-        return copy_graph(plan);
-    int forward = fill_succ(plan);
-    if (forward >= 0)
-        fill_pred(plan);
+    int forward = build_direction(plan, out, in, (csr){plan->succ_off, plan->succ, plan->succ_bytes});
+    plan->n_edges = plan->succ_off[plan->n_targets];
+    if (forward >= 0 && mostly_merged(plan))
+        transpose_succ(plan);
+    else if (forward >= 0 &&
+             build_direction(plan, in, out, (csr){plan->pred_off, plan->pred, plan->pred_bytes}) < 0)
+        forward = -1;
     return forward;
 }
 
@@ -329,8 +449,8 @@ static jf_status build_graph(jf_plan *plan)
     return forward ? JF_OK : renumber(plan);
 }
 
-/* Targets of one task take its demand; read in task order, the job's
- * columns stream. */
+/* Every task's demand into its target's row, in task order so that the
+ * job's columns stream; right for the targets of one task. */
 static void copy_demands(jf_plan *plan)
 {
     const jf_job *job = plan->job;
@@ -360,15 +480,15 @@ static double fold_demand(const jf_plan *plan, uint32_t g, int r)
 
 static void aggregate_demands(jf_plan *plan)
 {
-    const jf_job *job = plan->job;
-    int nr = job->n_res;
-    if (plan->n_targets == job->n_tasks) {
+    int nr = plan->job->n_res, merged = mostly_merged(plan);
+    if (!merged)
         copy_demands(plan);
+    if (plan->n_targets == plan->job->n_tasks)
         return;
-    }
     for (uint32_t g = 0; g < plan->n_targets; g++)
-        for (int r = 0; r < nr; r++)
-            plan->demand[(size_t)g * (size_t)nr + (size_t)r] = fold_demand(plan, g, r);
+        if (merged || member_count(plan, g) > 1)
+            for (int r = 0; r < nr; r++)
+                plan->demand[(size_t)g * (size_t)nr + (size_t)r] = fold_demand(plan, g, r);
 }
 
 /* Demands and device slots of a plan whose members are set. */
@@ -444,7 +564,7 @@ static jf_status share_identity(const jf_job *job, jf_plan **out)
     plan->succ_off = job->out_off;
     plan->succ = job->out_task;
     plan->succ_bytes = job->out_bytes;
-    plan->pred_off = job->in_off; /* rows sorted by task, as fill_pred sorts them */
+    plan->pred_off = job->in_off; /* rows as place_rows copies them */
     plan->pred = job->in_task;
     plan->pred_bytes = job->in_bytes;
     plan->n_edges = job->n_edges;
