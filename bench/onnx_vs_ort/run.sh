@@ -27,6 +27,10 @@ SEED=${SEED:-1}
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/jf_onnx_vs_ort.XXXXXX")}
 
 mkdir -p "$WORK"
+# jobfuse's kernels are single-threaded by design (its workers are the
+# parallelism, src/onnx/kernel.h); until the session itself tells OpenBLAS so,
+# say it here, or OpenBLAS starts a thread per core inside every kernel call.
+export OPENBLAS_NUM_THREADS=1
 declare -A SHAPE=([det]=1x3x640x640 [rec]=1x3x48x320 [cls]=1x3x48x192)
 
 [ -x "$BIN" ] || { echo "run.sh: $BIN is not built (make build)" >&2; exit 1; }
