@@ -73,6 +73,16 @@ const ox_kernel ox_kernels_ew[] = {
     {"Gather", ox_ew_gather, ox_ew_gather_slices, NULL, 0},
     {"Expand", ox_ew_expand, ox_ew_slices, NULL, 0},
     {"Tile", ox_ew_tile, ox_ew_slices, NULL, 0},
+    {"DepthToSpace", ox_ew_depth_space, ox_ew_slices, NULL, 0},
+    {"SpaceToDepth", ox_ew_depth_space, ox_ew_slices, NULL, 0},
+    /* indices, kern_ew_index.c; scans, kern_ew_scan.c */
+    {"GatherElements", ox_ew_gather_elements, NULL, NULL, 0},
+    {"ScatterElements", ox_ew_scatter_elements, NULL, NULL, 0},
+    {"Scatter", ox_ew_scatter_elements, NULL, NULL, 0},
+    {"ScatterND", ox_ew_scatter_nd, NULL, NULL, 0},
+    {"OneHot", ox_ew_one_hot, NULL, NULL, 0},
+    {"CumSum", ox_ew_cumsum, NULL, NULL, 0},
+    {"Trilu", ox_ew_trilu, NULL, NULL, 0},
     /* making values, kern_ew_make.c */
     {"Shape", ox_ew_shape, NULL, NULL, 0},
     {"Size", ox_ew_size, NULL, NULL, 0},

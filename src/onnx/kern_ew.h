@@ -135,6 +135,15 @@ JF__HIDDEN int ox_ew_gather(const ox_kcall *k);
 JF__HIDDEN int64_t ox_ew_gather_slices(const jf_onnx_model *m, const ox_node *n);
 JF__HIDDEN int ox_ew_expand(const ox_kcall *k);
 JF__HIDDEN int ox_ew_tile(const ox_kcall *k);
+JF__HIDDEN int ox_ew_depth_space(const ox_kcall *k);
+/* kern_ew_index.c */
+JF__HIDDEN int ox_ew_gather_elements(const ox_kcall *k);
+JF__HIDDEN int ox_ew_scatter_elements(const ox_kcall *k);
+JF__HIDDEN int ox_ew_scatter_nd(const ox_kcall *k);
+JF__HIDDEN int ox_ew_one_hot(const ox_kcall *k);
+/* kern_ew_scan.c */
+JF__HIDDEN int ox_ew_cumsum(const ox_kcall *k);
+JF__HIDDEN int ox_ew_trilu(const ox_kcall *k);
 /* kern_ew_make.c */
 JF__HIDDEN int ox_ew_shape(const ox_kcall *k);
 JF__HIDDEN int ox_ew_size(const ox_kcall *k);

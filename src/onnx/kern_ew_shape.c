@@ -379,3 +379,47 @@ int ox_ew_tile(const ox_kcall *k)
     ox_ew_gather_walk(&w, y->data, x->data, ox_ew_esize(x->dtype), lo, hi);
     return 0;
 }
+
+/* ---- DepthToSpace, SpaceToDepth ------------------------------------------------------- */
+/* Both are a reshape to 6-D, a transpose and a reshape back: a walk over
+ * the transposed 6-D view of the input. */
+int ox_ew_depth_space(const ox_kcall *k)
+{
+    const ox_view *x = &k->in[0], *y = &k->out[0];
+    int64_t b = ox_attr_int(k->n, "blocksize", 0), d6[6], s6[6], lo, hi;
+    if (same_dtype(k, 0, 0) || not_in_place(k))
+        return -1;
+    if (x->rank != 4 || b < 1 || y->numel != x->numel)
+        return ox_kfail(k, "needs a 4-D input and a blocksize");
+    int64_t n = x->dims[0], c = x->dims[1], h = x->dims[2], w = x->dims[3];
+    static const int dcr[6] = {0, 3, 4, 1, 5, 2}, crd[6] = {0, 1, 4, 2, 5, 3},
+                     s2d[6] = {0, 3, 5, 1, 2, 4};
+    const int *perm;
+    if (strcmp(k->n->op, "SpaceToDepth") == 0) {
+        if (h % b || w % b)
+            return ox_kfail(k, "%lld x %lld is not a multiple of blocksize %lld", (long long)h,
+                            (long long)w, (long long)b);
+        int64_t d[6] = {n, c, h / b, b, w / b, b};
+        memcpy(d6, d, sizeof d6), perm = s2d;
+    } else {
+        int is_crd = strcmp(ox_attr_str(k->n, "mode", "DCR"), "CRD") == 0;
+        if (c % (b * b))
+            return ox_kfail(k, "%lld channels for blocksize %lld", (long long)c, (long long)b);
+        int64_t dcr_dims[6] = {n, b, b, c / (b * b), h, w}, crd_dims[6] = {n, c / (b * b), b, b, h, w};
+        memcpy(d6, is_crd ? crd_dims : dcr_dims, sizeof d6), perm = is_crd ? crd : dcr;
+    }
+    for (int d = 5; d >= 0; d--)
+        s6[d] = d == 5 ? 1 : s6[d + 1] * d6[d + 1];
+    ew_walk walk;
+    int64_t od[6];
+    for (int d = 0; d < 6; d++)
+        od[d] = d6[perm[d]];
+    ox_ew_walk_init(&walk, 6, od);
+    walk.n_ops = 1;
+    for (int d = 0; d < 6; d++)
+        walk.strides[0][d] = s6[perm[d]];
+    ox_ew_walk_merge(&walk);
+    ox_ew_range(k, &lo, &hi);
+    ox_ew_gather_walk(&walk, y->data, x->data, ox_ew_esize(x->dtype), lo, hi);
+    return 0;
+}
