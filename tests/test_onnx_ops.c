@@ -38,6 +38,19 @@ static const ox_tensor *graph_output(const jf_onnx_model *m, const char *name)
     return NULL;
 }
 
+/* The folded contents, when the script computed them. */
+static void check_values(const ox_tensor *t, json_t *values)
+{
+    if (!values || !JF_CHECK(ox_folded(t)) ||
+        !JF_CHECK_I(ox_numel(t), ==, (int64_t)json_array_size(values)))
+        return;
+    for (int64_t i = 0; i < ox_numel(t); i++) {
+        json_t *v = json_array_get(values, (size_t)i);
+        double want = json_is_true(v) ? 1 : json_is_false(v) ? 0 : json_number_value(v);
+        JF_CHECK_D(ox_getf(t, i), ==, want);
+    }
+}
+
 static void check_outputs(const jf_onnx_model *m, json_t *outputs)
 {
     size_t i;
@@ -54,6 +67,7 @@ static void check_outputs(const jf_onnx_model *m, json_t *outputs)
             continue;
         for (int d = 0; d < t->rank; d++)
             JF_CHECK_I(t->dims[d], ==, json_integer_value(json_array_get(shape, (size_t)d)));
+        check_values(t, json_object_get(o, "values"));
     }
 }
 

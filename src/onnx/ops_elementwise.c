@@ -14,7 +14,7 @@
 /* ---- unary operators ------------------------------------------------------ */
 typedef enum {
     FOLD_NONE, FOLD_NEG, FOLD_ABS, FOLD_NOT, FOLD_RELU, FOLD_SQRT, FOLD_FLOOR, FOLD_CEIL,
-    FOLD_ROUND, FOLD_RECIP, FOLD_EXP, FOLD_LOG, FOLD_SIGN
+    FOLD_ROUND, FOLD_RECIP, FOLD_EXP, FOLD_LOG, FOLD_SIGN, FOLD_BITNOT
 } unary_fold;
 
 typedef struct {
@@ -34,6 +34,13 @@ static const unary_op unary_ops[] = {
     {"Abs", 1, FOLD_ABS}, {"Floor", 1, FOLD_FLOOR}, {"Ceil", 1, FOLD_CEIL},
     {"Round", 1, FOLD_ROUND}, {"Sign", 1, FOLD_SIGN}, {"Not", 1, FOLD_NOT},
     {"IsNaN", 1, FOLD_NONE}, {"IsInf", 1, FOLD_NONE}, {"CumSum", 1, FOLD_NONE},
+    {"Celu", 4, FOLD_NONE}, {"ThresholdedRelu", 2, FOLD_NONE}, {"Shrink", 2, FOLD_NONE},
+    {"Gelu", 8, FOLD_NONE}, /* erf or tanh, and 4 arithmetic operations */
+    {"Tan", 4, FOLD_NONE}, {"Asin", 4, FOLD_NONE}, {"Acos", 4, FOLD_NONE},
+    {"Atan", 4, FOLD_NONE}, {"Sinh", 4, FOLD_NONE}, {"Cosh", 4, FOLD_NONE},
+    {"Asinh", 4, FOLD_NONE}, {"Acosh", 4, FOLD_NONE}, {"Atanh", 4, FOLD_NONE},
+    {"BitwiseNot", 1, FOLD_BITNOT},
+    {"MeanVarianceNormalization", 5, FOLD_NONE}, /* mean, variance, normalize */
     {"Trilu", 0, FOLD_NONE}, /* a masked copy */
     {"Clip", 2, FOLD_NONE},  /* max, min; folded by clip() */
     {NULL, 0, FOLD_NONE},
@@ -79,6 +86,7 @@ static int unary_int(unary_fold f, int64_t x, int64_t *out)
     case FOLD_NOT: *out = x == 0; return 1;
     case FOLD_RELU: *out = x > 0 ? x : 0; return 1;
     case FOLD_SIGN: *out = (x > 0) - (x < 0); return 1;
+    case FOLD_BITNOT: *out = ~x; return 1;
     case FOLD_FLOOR: case FOLD_CEIL: case FOLD_ROUND: *out = x; return 1;
     default: return 0;
     }
@@ -215,7 +223,7 @@ static int cast(ox_ctx *c, ox_node *n)
 /* ---- broadcasting operators ---------------------------------------------------- */
 typedef enum {
     B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MOD, B_MAX, B_MIN, B_EQ, B_LT, B_GT, B_LE, B_GE,
-    B_AND, B_OR, B_XOR, B_PRELU, B_NONE
+    B_AND, B_OR, B_XOR, B_PRELU, B_BITAND, B_BITOR, B_BITXOR, B_NONE
 } binary_code;
 
 typedef struct {
@@ -233,6 +241,8 @@ static const binary_op binary_ops[] = {
     {"LessOrEqual", 1, B_LE, 1}, {"GreaterOrEqual", 1, B_GE, 1}, {"And", 1, B_AND, 1},
     {"Or", 1, B_OR, 1}, {"Xor", 1, B_XOR, 1}, {"BitShift", 1, B_NONE, 0},
     {"PRelu", 2, B_PRELU, 0}, /* compare, multiply */
+    {"BitwiseAnd", 1, B_BITAND, 0}, {"BitwiseOr", 1, B_BITOR, 0},
+    {"BitwiseXor", 1, B_BITXOR, 0},
     {NULL, 0, B_NONE, 0},
 };
 
@@ -285,6 +295,9 @@ static int binary_int(binary_code code, int fmod_attr, int64_t a, int64_t b, int
     case B_AND: *r = a && b; return 1;
     case B_OR: *r = a || b; return 1;
     case B_XOR: *r = !a != !b; return 1;
+    case B_BITAND: *r = a & b; return 1;
+    case B_BITOR: *r = a | b; return 1;
+    case B_BITXOR: *r = a ^ b; return 1;
     case B_PRELU:
         if (a >= 0)
             return *r = a, 1;
@@ -560,13 +573,18 @@ const ox_rule ox_rules_elementwise[] = {
     {"Log", unary}, {"Sin", unary}, {"Cos", unary}, {"Sqrt", unary}, {"Reciprocal", unary},
     {"Neg", unary}, {"Abs", unary}, {"Floor", unary}, {"Ceil", unary}, {"Round", unary},
     {"Sign", unary}, {"Not", unary}, {"IsNaN", unary}, {"IsInf", unary}, {"CumSum", unary},
-    {"Trilu", unary}, {"Clip", clip}, {"Identity", identity}, {"Dropout", dropout},
+    {"Trilu", unary}, {"Celu", unary}, {"ThresholdedRelu", unary}, {"Shrink", unary},
+    {"Gelu", unary}, {"Tan", unary}, {"Asin", unary}, {"Acos", unary}, {"Atan", unary},
+    {"Sinh", unary}, {"Cosh", unary}, {"Asinh", unary}, {"Acosh", unary}, {"Atanh", unary},
+    {"BitwiseNot", unary}, {"MeanVarianceNormalization", unary}, {"Clip", clip},
+    {"Identity", identity}, {"Dropout", dropout},
     {"Cast", cast}, {"CastLike", cast},
     {"Add", binary}, {"Sub", binary}, {"Mul", binary}, {"Div", binary}, {"Pow", binary},
     {"Mod", binary}, {"Max", binary}, {"Min", binary}, {"Sum", binary}, {"Mean", binary},
     {"Equal", binary}, {"Less", binary}, {"Greater", binary}, {"LessOrEqual", binary},
     {"GreaterOrEqual", binary}, {"And", binary}, {"Or", binary}, {"Xor", binary},
-    {"BitShift", binary}, {"PRelu", binary}, {"Where", where},
+    {"BitShift", binary}, {"PRelu", binary}, {"BitwiseAnd", binary}, {"BitwiseOr", binary},
+    {"BitwiseXor", binary}, {"Where", where},
     {"ReduceMean", reduce}, {"ReduceMax", reduce}, {"ReduceMin", reduce},
     {"ReduceSum", reduce}, {"ReduceProd", reduce}, {"ReduceL1", reduce},
     {"ReduceL2", reduce}, {"ReduceLogSum", reduce}, {"ReduceLogSumExp", reduce},

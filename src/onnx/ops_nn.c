@@ -328,6 +328,129 @@ static int gemm(ox_ctx *c, ox_node *n)
     return ops_set(c, n, 0, dtype, 2, dims);
 }
 
+/* ---- Einsum ------------------------------------------------------------------------ */
+/* What an Einsum equation says about the shapes: a size per letter, the
+ * broadcast dimensions "..." stands for, and the output's letters. */
+typedef struct {
+    int64_t size[128];          /* per letter, -1 unseen */
+    int count[128];             /* how many terms use it */
+    int64_t ell[OX_MAX_RANK];   /* the ellipsis' dimensions */
+    int n_ell;
+} einsum_dims;
+
+/* Binds one input term (letters and at most one "...") to t's shape. */
+static int einsum_term(ox_ctx *c, const ox_node *n, const char *term, size_t len,
+                       const ox_tensor *t, einsum_dims *e)
+{
+    int letters = 0, d = 0, dots = 0;
+    for (size_t i = 0; i < len; i++)
+        letters += term[i] != '.', dots += term[i] == '.';
+    const char *ell = dots ? strstr(term, "...") : NULL;
+    int n_ell = t->rank - letters;
+    int bad_dots = dots && (dots != 3 || !ell || ell >= term + len);
+    if (n_ell < 0 || (n_ell > 0 && !dots) || bad_dots)
+        return ox_fail(c, n, "term '%.*s' does not fit '%s' of rank %d", (int)len, term,
+                       t->name, t->rank);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)term[i];
+        if (ch == '.') {
+            for (int k = 0; k < n_ell; k++, d++) { /* broadcast, right-aligned */
+                int64_t *slot = &e->ell[OX_MAX_RANK - n_ell + k];
+                if (*slot != t->dims[d] && *slot != 1 && t->dims[d] != 1)
+                    return ox_fail(c, n, "'...' dimensions do not broadcast");
+                *slot = *slot == 1 ? t->dims[d] : *slot;
+            }
+            e->n_ell = JF__MAX(e->n_ell, n_ell);
+            i += 2;
+            continue;
+        }
+        if (ch >= 128 || !((ch | 32) >= 'a' && (ch | 32) <= 'z'))
+            return ox_fail(c, n, "bad character '%c' in the equation", ch);
+        if (e->size[ch] >= 0 && e->size[ch] != t->dims[d])
+            return ox_fail(c, n, "index '%c' is %lld and %lld", ch, (long long)e->size[ch],
+                           (long long)t->dims[d]);
+        e->size[ch] = t->dims[d++];
+        e->count[ch]++;
+    }
+    return 0;
+}
+
+/* The output shape: the explicit letters after "->", else "..." and the
+ * letters used once, in alphabetical order. */
+static int einsum_output(ox_ctx *c, const ox_node *n, const char *rhs, size_t len,
+                         const einsum_dims *e, int64_t *dims)
+{
+    int rank = 0;
+    for (size_t i = 0; rhs && i < len; i++) {
+        unsigned char ch = (unsigned char)rhs[i];
+        if (ch == '.') {
+            for (int k = 0; k < e->n_ell && rank < OX_MAX_RANK; k++)
+                dims[rank++] = e->ell[OX_MAX_RANK - e->n_ell + k];
+            i += 2;
+        } else if (ch < 128 && e->size[ch] >= 0 && rank < OX_MAX_RANK) {
+            dims[rank++] = e->size[ch];
+        } else {
+            return ox_fail(c, n, "output index '%c' is on no input or one too many", ch);
+        }
+    }
+    for (int k = 0; !rhs && k < e->n_ell; k++)
+        dims[rank++] = e->ell[OX_MAX_RANK - e->n_ell + k];
+    for (int ch = 'A'; !rhs && ch <= 'z'; ch++)
+        if (e->count[ch] == 1 && rank++ < OX_MAX_RANK)
+            dims[rank - 1] = e->size[ch];
+    return rank <= OX_MAX_RANK ? rank : ox_fail(c, n, "output rank %d is too large", rank);
+}
+
+/* Einsum: with two or more operands one multiply-accumulate per point of
+ * the whole index space (every letter's size and the "..." dimensions);
+ * with one (a transpose, trace or sum) one addition per input element. */
+static int einsum(ox_ctx *c, ox_node *n)
+{
+    const Onnx__AttributeProto *a = ox_attr(n, "equation");
+    const ox_tensor *x = ox_in(c, n, 0);
+    int32_t dtype = x ? x->dtype : OX_UNDEFINED;
+    int64_t dims[OX_MAX_RANK];
+    einsum_dims e;
+    memset(&e, 0, sizeof e);
+    for (int i = 0; i < 128; i++)
+        e.size[i] = -1;
+    for (int i = 0; i < OX_MAX_RANK; i++)
+        e.ell[i] = 1;
+    if (!a || !a->has_s)
+        return ox_fail(c, n, "no equation");
+    for (int i = 0; i < n->n_in; i++)
+        if (!ox_known(ox_in(c, n, i)))
+            return ops_unknown(c, n, 0, dtype);
+    /* Spaces are allowed anywhere; copy without them. */
+    char eq[256];
+    size_t len = 0;
+    for (size_t i = 0; i < a->s.len && len < sizeof eq - 1; i++)
+        if (a->s.data[i] != ' ')
+            eq[len++] = (char)a->s.data[i];
+    eq[len] = '\0';
+    const char *arrow = strstr(eq, "->"), *term = eq, *end = arrow ? arrow : eq + len;
+    int k = 0;
+    for (; k < n->n_in && term <= end; k++) {
+        const char *comma = memchr(term, ',', (size_t)(end - term));
+        const char *stop = comma ? comma : end;
+        if (einsum_term(c, n, term, (size_t)(stop - term), ox_in(c, n, k), &e))
+            return -1;
+        term = stop + 1;
+    }
+    if (k != n->n_in || term <= end)
+        return ox_fail(c, n, "the equation has not %d terms", n->n_in);
+    int rank = einsum_output(c, n, arrow ? arrow + 2 : NULL, arrow ? strlen(arrow + 2) : 0,
+                             &e, dims);
+    if (rank < 0 || ops_set(c, n, 0, dtype, rank, dims))
+        return -1;
+    double space = (double)ops_prod(e.ell, OX_MAX_RANK - e.n_ell, OX_MAX_RANK);
+    for (int ch = 'A'; ch <= 'z'; ch++)
+        space *= e.size[ch] >= 0 ? (double)e.size[ch] : 1;
+    n->macs = n->n_in >= 2 ? space : 0;
+    n->flops = n->n_in >= 2 ? 2 * space : (double)ox_numel(x);
+    return 0;
+}
+
 /* ---- recurrent layers ------------------------------------------------------------ */
 typedef struct {
     const char *op;
@@ -556,7 +679,9 @@ static int resize_from_sizes(ox_ctx *c, const ox_node *n, const ox_tensor *x,
     return 0;
 }
 
-/* Output sizes floor(in * scale) for the listed axes. */
+/* Output sizes floor(in * scale) for the listed axes. The roi of
+ * tf_crop_and_resize does not change them, as in ONNX Runtime and onnx's
+ * own shape inference (the operator's text says otherwise). */
 static int resize_from_scales(ox_ctx *c, const ox_node *n, const ox_tensor *x,
                               const double *scales, const int64_t *axes, int count,
                               int64_t *dims)
@@ -666,7 +791,7 @@ const ox_rule ox_rules_nn[] = {
     {"MaxPool", pool}, {"AveragePool", pool}, {"LpPool", pool},
     {"GlobalAveragePool", global_pool}, {"GlobalMaxPool", global_pool},
     {"GlobalLpPool", global_pool}, {"MatMul", matmul}, {"MatMulInteger", matmul},
-    {"Gemm", gemm}, {"LSTM", recurrent}, {"GRU", recurrent}, {"RNN", recurrent},
+    {"Gemm", gemm}, {"Einsum", einsum}, {"LSTM", recurrent}, {"GRU", recurrent}, {"RNN", recurrent},
     {"BatchNormalization", batch_norm}, {"InstanceNormalization", same_shape},
     {"LayerNormalization", layer_norm}, {"GroupNormalization", same_shape},
     {"LRN", same_shape}, {"Softmax", softmax}, {"LogSoftmax", softmax},

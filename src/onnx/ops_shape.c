@@ -507,6 +507,28 @@ static int like_input(ox_ctx *c, ox_node *n, int shape_of)
     return ops_set(c, n, 0, dtype, s->rank, s->dims);
 }
 
+/* GatherND: indices.shape[:-1] + data.shape[batch_dims + indices.shape[-1]:]. */
+static int gather_nd(ox_ctx *c, ox_node *n)
+{
+    const ox_tensor *data = ox_in(c, n, 0), *idx = ox_in(c, n, 1);
+    int32_t dtype = data ? data->dtype : OX_UNDEFINED;
+    int64_t batch = ox_attr_int(n, "batch_dims", 0), dims[OX_MAX_RANK];
+    if (!ox_known(data) || !ox_known(idx))
+        return ops_unknown(c, n, 0, dtype);
+    int64_t last = idx->rank > 0 ? idx->dims[idx->rank - 1] : -1;
+    if (idx->rank < 1 || batch < 0 || batch >= idx->rank || batch >= data->rank ||
+        last < 1 || last > data->rank - batch ||
+        idx->rank - 1 + data->rank - batch - last > OX_MAX_RANK)
+        return ox_fail(c, n, "indices '%s' do not fit data '%s' with batch_dims %lld",
+                       idx->name, data->name, (long long)batch);
+    int rank = 0;
+    for (int d = 0; d < idx->rank - 1; d++)
+        dims[rank++] = idx->dims[d];
+    for (int d = (int)(batch + last); d < data->rank; d++)
+        dims[rank++] = data->dims[d];
+    return ops_set(c, n, 0, dtype, rank, dims);
+}
+
 static int gather_elements(ox_ctx *c, ox_node *n)
 {
     return like_input(c, n, 1);
@@ -779,7 +801,7 @@ const ox_rule ox_rules_shape[] = {
     {"Reshape", reshape}, {"Flatten", flatten}, {"Squeeze", squeeze},
     {"Unsqueeze", unsqueeze}, {"Transpose", transpose}, {"Concat", concat},
     {"Split", split}, {"Slice", slice}, {"Gather", gather},
-    {"GatherElements", gather_elements}, {"ScatterND", scatter},
+    {"GatherElements", gather_elements}, {"GatherND", gather_nd}, {"ScatterND", scatter},
     {"ScatterElements", scatter}, {"Scatter", scatter}, {"Shape", shape}, {"Size", size},
     {"ConstantOfShape", constant_of_shape}, {"Expand", expand}, {"Tile", tile},
     {"Range", range}, {"DepthToSpace", depth_space}, {"SpaceToDepth", depth_space},

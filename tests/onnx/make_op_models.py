@@ -82,6 +82,7 @@ class Case:
         self.name, self.opset = name, opset
         self.inputs, self.inits, self.nodes, self.outputs = [], [], [], []
         self.hand, self.costs, self.error, self.given = {}, {}, None, {}
+        self.values = {}
         self.onnx_differs = set()
 
     def inp(self, name, shape, dtype=FLOAT, given=None):
@@ -109,9 +110,12 @@ class Case:
         self.costs[name] = (macs, flops)
         return outs[0]
 
-    def out(self, name, shape=None, dtype=FLOAT, onnx_differs=False):
-        """A graph output; shape: the hand-computed one (None: onnx's)."""
+    def out(self, name, shape=None, dtype=FLOAT, onnx_differs=False, values=None):
+        """A graph output; shape: the hand-computed one (None: onnx's);
+        values: its folded contents (computed here with numpy)."""
         self.outputs.append(name)
+        if values is not None:
+            self.values[name] = [v.item() for v in np.asarray(values).reshape(-1)]
         self.hand[name] = (shape, dtype)
         if onnx_differs:
             self.onnx_differs.add(name)
@@ -159,6 +163,9 @@ class Case:
             else:
                 shape, source = hand, "hand"
             outputs.append({"name": o, "shape": shape, "dtype": dtype, "from": source})
+            if o in self.values:
+                assert len(self.values[o]) == prod(shape), (self.name, o)
+                outputs[-1]["values"] = self.values[o]
         onnx.save(bare, os.path.join(OUT, self.name + ".onnx"))
         entry = {"file": self.name + ".onnx", "opset": self.opset, "outputs": outputs,
                  "nodes": {k: {"macs": v[0], "flops": v[1]} for k, v in self.costs.items()}}
@@ -803,6 +810,113 @@ def folding_cases():
     c.save()
 
 
+def fold_value_cases():
+    """Folded contents, checked value by value: integer Div truncates, Mod
+    follows the divisor's sign, Cast truncates, Range, Where, Not, ..."""
+    c = Case("fold_values", 13)
+    x = c.inp("x", [2, 3, 5])
+    c.node("Shape", [x], "s", "shape")                                      # [2, 3, 5]
+    a = arr([-7, 7, -8], np.int64)
+    c.node("Div", [c.ints("a", a), c.ints("d", [2, -2, 3])], "div", "div", 0, 3)
+    c.out("div", [3], INT64, values=[int(p / q) for p, q in zip(a, [2, -2, 3])])
+    c.node("Mod", ["a", c.ints("m", [3, -3, 5])], "mod", "mod", 0, 3)
+    c.out("mod", [3], INT64, values=np.mod(a, [3, -3, 5]))
+    c.node("Cast", [c.init("f", arr([2.7, -2.7, 0.5]))], "cast", "cast", to=INT64)
+    c.out("cast", [3], INT64, values=np.trunc([2.7, -2.7, 0.5]).astype(np.int64))
+    r = [np.array(v, np.int64) for v in (5, -1, -2)]
+    c.node("Range", [c.init("r0", r[0]), c.init("r1", r[1]), c.init("r2", r[2])], "range",
+           "range")
+    c.out("range", [3], INT64, values=np.arange(5, -1, -2))
+    c.node("Greater", ["s", c.ints("three", [3])], "gt", "greater", 0, 3)
+    c.node("Not", ["gt"], "ngt", "not", 0, 3)
+    c.out("ngt", [3], BOOL, values=[True, True, False])
+    c.node("Where", ["ngt", "s", c.ints("zero", [0])], "where", "where", 0, 3)
+    c.out("where", [3], INT64, values=[2, 3, 0])
+    c.node("Mul", ["s", "s"], "sq", "mul", 0, 3)
+    c.node("ReduceProd", ["s"], "numel", "reduce_prod", 0, 3, keepdims=0)
+    c.out("numel", [], INT64, values=30)
+    c.node("Slice", ["sq", c.ints("st", [-1]), c.ints("en", [I64_MIN]), c.ints("ax", [0]),
+                     c.ints("sp", [-2])], "rev", "slice")
+    c.out("rev", [2], INT64, values=[25, 4])
+    c.node("Gather", ["s", c.ints("gi", [[-1, 0]])], "gat", "gather")
+    c.out("gat", [1, 2], INT64, values=[[5, 2]])
+    c.node("Concat", ["gat", c.ints("row", [[7, 8]])], "cat", "concat", axis=0)
+    c.node("Transpose", ["cat"], "tr", "transpose")
+    c.out("tr", [2, 2], INT64, values=[[5, 7], [2, 8]])
+    c.node("Unsqueeze", ["numel", c.ints("u0", [0])], "un", "unsqueeze")
+    c.node("ConstantOfShape", [c.ints("cs", [2])], "cos", "constant_of_shape",
+           value=numpy_helper.from_array(np.array([4], np.int64)))
+    c.node("Sum", ["un", "cos", c.ints("one", [1])], "sum", "sum", 0, 4)
+    c.out("sum", [2], INT64, values=[35, 35])
+    c.node("Clip", ["s", c.ints("lo", 3), c.ints("hi", 4)], "clip", "clip", 0, 6)
+    c.out("clip", [3], INT64, values=[3, 3, 4])
+    c.node("Abs", [c.ints("neg", [-4, 4])], "abs", "abs", 0, 2)
+    c.node("Pow", ["abs", c.ints("e", [3])], "pow", "pow", 0, 8)
+    c.out("pow", [2], INT64, values=[64, 64])
+    c.node("Split", ["s"], ["p0", "p1", "p2"], "split", axis=0)
+    c.node("Expand", ["p1", c.ints("es", [2, 1])], "exp", "expand")
+    c.out("exp", [2, 1], INT64, values=[[3], [3]])
+    c.node("Tile", ["p2", c.ints("reps", [3])], "tile", "tile")
+    c.out("tile", [3], INT64, values=[5, 5, 5])
+    c.save()
+
+
+def more_op_cases():
+    c = Case("einsum_batched_matmul", 12)
+    ins = [c.inp("a", [2, 3, 4]), c.inp("b", [2, 4, 5])]
+    c.node("Einsum", ins, "y", "einsum", 2 * 3 * 4 * 5, 2 * 2 * 3 * 4 * 5, equation="bij,bjk->bik")
+    c.out("y", [2, 3, 5])
+    c.save()
+    c = Case("einsum_implicit", 12)
+    ins = [c.inp("a", [3, 4]), c.inp("b", [4, 2])]
+    c.node("Einsum", ins, "y", "einsum", 3 * 4 * 2, 2 * 3 * 4 * 2, equation="ij,jk")
+    c.out("y", [3, 2])
+    c.save()
+    c = Case("einsum_ellipsis", 12)
+    ins = [c.inp("a", [2, 1, 3, 4]), c.inp("b", [5, 4, 6])]
+    c.node("Einsum", ins, "y", "einsum", 2 * 5 * 3 * 4 * 6, 2 * 2 * 5 * 3 * 4 * 6,
+           equation="...ij, ...jk -> ...ik")
+    c.out("y", [2, 5, 3, 6])
+    c.save()
+    c = Case("einsum_transpose", 12)
+    c.node("Einsum", [c.inp("a", [3, 4, 5])], "y", "einsum", 0, 60, equation="ijk->kji")
+    c.out("y", [5, 4, 3])
+    c.save()
+
+    c = Case("gathernd_batch", 13)
+    ins = [c.inp("data", [2, 3, 4]), c.ints("idx", [[1], [2]])]
+    c.node("GatherND", ins, "y", "gathernd", batch_dims=1)
+    c.out("y", [2, 4])
+    c.save()
+
+    c = Case("resize_crop", 11)
+    ins = [c.inp("x", [1, 1, 4, 6]), c.init("roi", arr([0, 0, 0, 0, 1, 1, 0.5, 0.5])),
+           c.init("scales", arr([1, 1, 2, 2]))]
+    # the roi does not change the output size (onnx's inference, ONNX Runtime)
+    c.node("Resize", ins, "y", "resize", 0,
+           resize_flops([1, 1, 4, 6], [1, 1, 8, 12], "linear"), mode="linear",
+           coordinate_transformation_mode="tf_crop_and_resize")
+    c.out("y", [1, 1, 8, 12])
+    c.save()
+
+    c = Case("unary_chain2", 17)
+    prev = c.inp("x", [3, 4])
+    ops = [("Celu", 4), ("ThresholdedRelu", 2), ("Shrink", 2), ("Tan", 4), ("Atan", 4),
+           ("Sinh", 4), ("Cosh", 4), ("Asinh", 4), ("Sin", 4), ("Cos", 4), ("Round", 1),
+           ("Sign", 1), ("Selu", 4), ("Elu", 4), ("Softsign", 3)]
+    for i, (op, cost) in enumerate(ops):
+        prev = c.node(op, [prev], f"t{i}", f"{op.lower()}_{i}", 0, cost * 12)
+    c.out(prev, [3, 4])
+    c.save()
+
+    c = Case("bitwise_op18", 18)
+    a, b = c.inp("a", [2, 3], INT32), c.inp("b", [3], INT32)
+    c.node("BitwiseAnd", [a, b], "t", "band", 0, 6)
+    c.node("BitwiseNot", ["t"], "y", "bnot", 0, 6)
+    c.out("y", [2, 3], INT32)
+    c.save()
+
+
 def error_cases():
     """Inconsistent shapes: the import fails with a message."""
     c = Case("err_conv_channels")
@@ -851,7 +965,8 @@ def main():
     for make in (conv_cases, conv_transpose_cases, matmul_cases, gemm_cases, recurrent_cases,
                  pool_cases, norm_cases, resize_cases, pad_cases, unary_cases, binary_cases,
                  reduce_cases, reshape_cases, concat_split_cases, slice_cases, gather_cases,
-                 squeeze_cases, shape_value_cases, folding_cases, error_cases):
+                 squeeze_cases, shape_value_cases, folding_cases, fold_value_cases,
+                 more_op_cases, error_cases):
         make()
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"format": "jobfuse-onnx-ops/1", "models": EXPECTED}, f, indent=1,
