@@ -114,17 +114,22 @@ void ox_ew_walk_init(ew_walk *w, int rank, const int64_t *dims)
         w->dims[d] = dims[d];
 }
 
-void ox_ew_walk_bcast(ew_walk *w, const ox_view *v)
+int ox_ew_walk_bcast(ew_walk *w, const ox_view *v)
 {
     int k = w->n_ops++;
     int64_t stride = 1;
     w->base[k] = 0;
+    if (v->rank > w->rank)
+        return -1;
     for (int d = w->rank - 1; d >= 0; d--) {
         int id = d - (w->rank - v->rank);
         int64_t dim = id >= 0 ? v->dims[id] : 1;
+        if (dim != 1 && dim != w->dims[d])
+            return -1;
         w->strides[k][d] = dim == 1 ? 0 : stride;
         stride *= dim;
     }
+    return 0;
 }
 
 /* 1 when dimension d folds into d + 1 for every operand. */

@@ -57,8 +57,9 @@ typedef struct {
 
 /* Set w to the output shape (rank, dims) with no operands yet. */
 JF__HIDDEN void ox_ew_walk_init(ew_walk *w, int rank, const int64_t *dims);
-/* Add an operand broadcast (numpy rules) to the output shape. */
-JF__HIDDEN void ox_ew_walk_bcast(ew_walk *w, const ox_view *v);
+/* Add an operand broadcast (numpy rules) to the output shape; -1 when it
+ * does not broadcast to it (the walk would read past the operand). */
+JF__HIDDEN int ox_ew_walk_bcast(ew_walk *w, const ox_view *v);
 /* Drop dimensions of 1 and merge neighbours every operand walks
  * contiguously, so runs get as long as they can be. */
 JF__HIDDEN void ox_ew_walk_merge(ew_walk *w);

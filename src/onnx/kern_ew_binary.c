@@ -268,8 +268,8 @@ static int bin_apply(const ox_kcall *k, const bin_job *j, int64_t lo, int64_t hi
     int ea = ox_ew_esize(j->a->dtype), eb = ox_ew_esize(j->b->dtype);
     int eo = ox_ew_esize(j->o->dtype);
     ox_ew_walk_init(&w, j->o->rank, j->o->dims);
-    ox_ew_walk_bcast(&w, j->a);
-    ox_ew_walk_bcast(&w, j->b);
+    if (ox_ew_walk_bcast(&w, j->a) || ox_ew_walk_bcast(&w, j->b))
+        return ox_kfail(k, "the inputs do not broadcast to the output's shape");
     ox_ew_walk_merge(&w);
     int64_t sa = ox_ew_inner(&w, 0), sb = ox_ew_inner(&w, 1);
     for (ox_ew_iter_start(&it, &w, lo, hi); (run = ox_ew_iter_run(&it)) > 0;
@@ -386,9 +386,8 @@ int ox_ew_where(const ox_kcall *k)
         return ox_kfail(k, "needs a bool condition and values of the output's dtype");
     ox_ew_range(k, &lo, &hi);
     ox_ew_walk_init(&w, o->rank, o->dims);
-    ox_ew_walk_bcast(&w, cond);
-    ox_ew_walk_bcast(&w, x);
-    ox_ew_walk_bcast(&w, y);
+    if (ox_ew_walk_bcast(&w, cond) || ox_ew_walk_bcast(&w, x) || ox_ew_walk_bcast(&w, y))
+        return ox_kfail(k, "the inputs do not broadcast to the output's shape");
     ox_ew_walk_merge(&w);
     int64_t sc = ox_ew_inner(&w, 0), sx = ox_ew_inner(&w, 1), sy = ox_ew_inner(&w, 2);
     for (ox_ew_iter_start(&it, &w, lo, hi); (run = ox_ew_iter_run(&it)) > 0;

@@ -122,8 +122,9 @@ static int scatter_start(const ox_kcall *k, reduction *r)
     const ox_view *x = &k->in[0], *u = &k->in[2], *y = &k->out[0];
     if (reduction_of(k, r))
         return -1;
-    if (y->numel != x->numel || y->dtype != x->dtype || u->dtype != x->dtype)
-        return ox_kfail(k, "data, updates and output differ in dtype or size");
+    if (y->rank != x->rank || memcmp(y->dims, x->dims, sizeof *x->dims * (size_t)x->rank) ||
+        y->dtype != x->dtype || u->dtype != x->dtype)
+        return ox_kfail(k, "data, updates and output differ in dtype or shape");
     if (y->data != x->data)
         memcpy(y->data, x->data, (size_t)(x->numel * ox_ew_esize(x->dtype)));
     return 0;
@@ -203,8 +204,9 @@ int ox_ew_one_hot(const ox_kcall *k)
     int axis = ox_ew_axis(ox_attr_int(k->n, "axis", -1), idx->rank + 1);
     int64_t depth = ox_ew_f2i(ox_ew_get_f(depth_v->data, depth_v->dtype, 0));
     int es = ox_ew_esize(y->dtype);
+    int64_t count;
     if (axis < 0 || vals->numel < 2 || ox_ew_esize(vals->dtype) != es || depth < 0 ||
-        y->numel != idx->numel * depth)
+        __builtin_mul_overflow(idx->numel, depth, &count) || y->numel != count)
         return ox_kfail(k, "bad axis, depth or values");
     int64_t outer = prod(idx->dims, 0, axis), inner = prod(idx->dims, axis, idx->rank);
     for (int64_t o = 0; o < outer; o++)

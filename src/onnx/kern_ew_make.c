@@ -74,7 +74,7 @@ int ox_ew_range_op(const ox_kcall *k)
         float delta = (float)ox_ew_get_f(d->data, d->dtype, 0);
         float limit = (float)ox_ew_get_f(l->data, l->dtype, 0);
         double count = delta != 0 ? ceil(((double)limit - start) / delta) : -1;
-        if (y->numel != (count > 0 ? (int64_t)count : 0))
+        if (!(count < 9e18) || y->numel != (count > 0 ? (int64_t)count : 0))
             return ox_kfail(k, "start, limit and delta do not give the output's count");
         for (int64_t i = 0; i < y->numel; i++)
             ((float *)y->data)[i] = start + (float)i * delta;
@@ -83,7 +83,7 @@ int ox_ew_range_op(const ox_kcall *k)
     int64_t start = ox_ew_get_i(s->data, s->dtype, 0), delta = ox_ew_get_i(d->data, d->dtype, 0);
     int64_t limit = ox_ew_get_i(l->data, l->dtype, 0);
     double count = delta != 0 ? ceil(((double)limit - (double)start) / (double)delta) : -1;
-    if (y->numel != (count > 0 ? (int64_t)count : 0))
+    if (!(count < 9e18) || y->numel != (count > 0 ? (int64_t)count : 0))
         return ox_kfail(k, "start, limit and delta do not give the output's count");
     for (int64_t i = 0; i < y->numel; i++)
         ox_ew_set_i(y->data, y->dtype, i, (int64_t)((uint64_t)start + (uint64_t)i * (uint64_t)delta));

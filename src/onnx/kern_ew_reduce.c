@@ -405,7 +405,8 @@ int ox_ew_topk(const ox_kcall *k)
     for (int d = 0; d < x->rank; d++)
         *(d < axis ? &outer : &inner) *= d == axis ? 1 : x->dims[d];
     topk_item *items = k->scratch;
-    if (kk > dim || (dim > 0 && !items))
+    if (kk > dim || (dim > 0 && !items) || vals->numel != outer * kk * inner ||
+        (idx->data && idx->numel != vals->numel))
         return ox_kfail(k, "k = %lld for a dimension of %lld, or no scratch", (long long)kk,
                         (long long)dim);
     for (int64_t o = 0; o < outer; o++)

@@ -36,7 +36,7 @@ int ox_ew_cumsum(const ox_kcall *k)
 {
     const ox_view *x = &k->in[0], *y = &k->out[0];
     if (k->n->n_in < 2 || !x->data || !k->in[1].data || k->in[1].numel < 1 ||
-        x->dtype != y->dtype || !ox_ew_esize(x->dtype))
+        x->dtype != y->dtype || !ox_ew_esize(x->dtype) || x->numel != y->numel)
         return ox_kfail(k, "needs the input and an axis");
     int axis = ox_ew_axis(ox_ew_get_i(k->in[1].data, k->in[1].dtype, 0), x->rank);
     if (axis < 0)

@@ -176,6 +176,9 @@ int ox_ew_concat(const ox_kcall *k)
             return -1;
         if (k->in[i].rank != y->rank)
             return ox_kfail(k, "input %d has rank %d, the output %d", i, k->in[i].rank, y->rank);
+        for (int d = 0; d < y->rank; d++)
+            if (d != axis && k->in[i].dims[d] != y->dims[d])
+                return ox_kfail(k, "input %d differs from the output outside the axis", i);
         row += prod(k->in[i].dims, axis, y->rank);
     }
     if (not_in_place(k))
@@ -272,17 +275,25 @@ int ox_ew_slice(const ox_kcall *k)
     w.n_ops = 1;
     for (int d = x->rank - 1; d >= 0; stride *= x->dims[d], d--)
         w.strides[0][d] = stride;
+    int64_t start[OX_MAX_RANK] = {0}, step[OX_MAX_RANK];
+    for (int d = 0; d < x->rank; d++)
+        step[d] = 1;
     for (int i = 0; i < counts[0]; i++) {
         int axis = ox_ew_axis(counts[2] >= 0 ? l[2][i] : i, x->rank);
-        int64_t step = counts[3] >= 0 ? l[3][i] : 1;
-        if (axis < 0 || step == 0)
+        step[axis < 0 ? 0 : axis] = counts[3] >= 0 ? l[3][i] : 1;
+        if (axis < 0 || step[axis] == 0)
             return ox_kfail(k, "bad axis or step 0");
-        int64_t start = slice_start(x->dims[axis], l[0][i], step);
-        if (y->dims[axis] > 0 && (start < 0 || start + (y->dims[axis] - 1) * step < 0 ||
-                                  start + (y->dims[axis] - 1) * step >= x->dims[axis]))
-            return ox_kfail(k, "the slice of axis %d leaves the input", axis);
-        w.base[0] += start * w.strides[0][axis];
-        w.strides[0][axis] *= step;
+        start[axis] = slice_start(x->dims[axis], l[0][i], step[axis]);
+    }
+    for (int d = 0; d < x->rank; d++) {
+        int64_t last;
+        if (y->dims[d] > 0 &&
+            (__builtin_mul_overflow(y->dims[d] - 1, step[d], &last) ||
+             __builtin_add_overflow(last, start[d], &last) || start[d] < 0 ||
+             start[d] >= x->dims[d] || last < 0 || last >= x->dims[d]))
+            return ox_kfail(k, "the slice of axis %d leaves the input", d);
+        w.base[0] += start[d] * w.strides[0][d];
+        w.strides[0][d] *= step[d];
     }
     ox_ew_walk_merge(&w);
     ox_ew_range(k, &lo, &hi);
@@ -339,14 +350,10 @@ int ox_ew_expand(const ox_kcall *k)
     int64_t lo, hi;
     if (same_dtype(k, 0, 0) || not_in_place(k))
         return -1;
-    for (int d = 0; d < x->rank; d++) {
-        int od = d + y->rank - x->rank;
-        if (od < 0 || (x->dims[d] != 1 && x->dims[d] != y->dims[od]))
-            return ox_kfail(k, "the input does not broadcast to the output");
-    }
     ew_walk w;
     ox_ew_walk_init(&w, y->rank, y->dims);
-    ox_ew_walk_bcast(&w, x);
+    if (ox_ew_walk_bcast(&w, x))
+        return ox_kfail(k, "the input does not broadcast to the output");
     ox_ew_walk_merge(&w);
     ox_ew_range(k, &lo, &hi);
     ox_ew_gather_walk(&w, y->data, x->data, ox_ew_esize(x->dtype), lo, hi);

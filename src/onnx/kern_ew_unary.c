@@ -92,6 +92,14 @@ static const unary_op *unary_find(const char *op)
     return NULL;
 }
 
+/* Fails unless input 0 is there and has the output's element count. */
+static int same_count(const ox_kcall *k)
+{
+    if (!k->in[0].data || k->in[0].numel != k->out[0].numel)
+        return ox_kfail(k, "the input is missing or its size is not the output's");
+    return 0;
+}
+
 /* Integer inputs: the operators that are defined on them. */
 static int int_unary(const ox_kcall *k, int64_t lo, int64_t hi)
 {
@@ -135,6 +143,8 @@ static int classify(const ox_kcall *k, int64_t lo, int64_t hi)
 int ox_ew_unary(const ox_kcall *k)
 {
     int64_t lo, hi;
+    if (same_count(k))
+        return -1;
     ox_ew_range(k, &lo, &hi);
     const char *op = k->n->op;
     if (!strcmp(op, "IsNaN") || !strcmp(op, "IsInf"))
@@ -180,6 +190,8 @@ int ox_ew_clip(const ox_kcall *k)
 {
     int64_t lo, hi;
     int has_min, has_max;
+    if (same_count(k))
+        return -1;
     ox_ew_range(k, &lo, &hi);
     double bmin = clip_bound(k, 1, &has_min), bmax = clip_bound(k, 2, &has_max);
     const ox_view *x = &k->in[0], *y = &k->out[0];
@@ -248,6 +260,8 @@ static void cast_generic(const ox_view *x, const ox_view *y, int64_t lo, int64_t
 int ox_ew_cast(const ox_kcall *k)
 {
     int64_t lo, hi;
+    if (same_count(k))
+        return -1;
     ox_ew_range(k, &lo, &hi);
     const ox_view *x = &k->in[0], *y = &k->out[0];
     int32_t to = cast_target(k);
