@@ -36,6 +36,9 @@ static void make_npy(int major, const char *header, const void *data, size_t n)
     JF_CHECK(write_bytes(path, buf, at + len + n) == 0);
 }
 
+/* A file holding a string literal's bytes, without its terminating NUL. */
+#define write_literal(lit) JF_CHECK(write_bytes(path, lit, sizeof(lit) - 1) == 0)
+
 static const int elem_size[12] = {0, 4, 1, 1, 0, 0, 4, 8, 0, 1, 0, 8};
 
 static void round_trip(int32_t dtype, int rank, const int64_t *dims)
@@ -192,15 +195,15 @@ static void test_bad_files(void)
     read_bad(JF_EPARSE, "extra bytes after the array: 16 bytes");
     make_npy(4, H("<f4", "False", "(3,)"), f, 12);
     read_bad(JF_EPARSE, "format version 4.0 is not read");
-    write_bytes(path, "\x93NUMPY\x01\x00\x50\x00{'descr'", 17);
+    write_literal("\x93NUMPY\x01\x00\x50\x00{'descr'");
     read_bad(JF_EPARSE, "truncated in the header");
-    write_bytes(path, "\x93NUMPY\x02\x00\x50", 9);
+    write_literal("\x93NUMPY\x02\x00\x50");
     read_bad(JF_EPARSE, "truncated before the header's length");
-    write_bytes(path, "\x93NUMPY\x02\x00\xff\xff\xff\x7f", 12);
+    write_literal("\x93NUMPY\x02\x00\xff\xff\xff\x7f");
     read_bad(JF_EPARSE, "over 1 MiB");
-    write_bytes(path, "PK\x03\x04 this is a zip", 20);
+    write_literal("PK\x03\x04 this is a zip");
     read_bad(JF_EPARSE, "not a .npy file");
-    write_bytes(path, "", 0);
+    write_literal("");
     read_bad(JF_EPARSE, "empty file");
     snprintf(path, sizeof path, "%s/missing.npy", dir);
     read_bad(JF_EIO, "No such file");
