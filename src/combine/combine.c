@@ -41,9 +41,12 @@ const char *jf_refusal_text(jf_refusal r)
 uint32_t jf__cb_find(jf__combiner *c, uint32_t t)
 {
     uint32_t *parent = c->parent;
-    while (parent[t] != t) {
-        parent[t] = parent[parent[t]];
-        t = parent[t];
+    for (uint32_t p = parent[t]; p != t; p = parent[t]) {
+        uint32_t up = parent[p];
+        if (up == p) /* t hangs right under the root: nothing to shorten */
+            return p;
+        parent[t] = up; /* path halving */
+        t = up;
     }
     return t;
 }
@@ -70,23 +73,34 @@ static jf_refusal check_limits(const jf__combiner *c, uint32_t a, uint32_t b)
 
 /* ---- merging ---- */
 
-static int merge_groups(jf__combiner *c, uint32_t a, uint32_t b, uint32_t ord, uint32_t edges_ab)
+/* What a merge needs of a group, read once, whether it is one task or more. */
+typedef struct {
+    uint32_t head, tail, out, in, size;
+} group_view;
+
+static group_view view_of(const jf__combiner *c, uint32_t g)
 {
-    uint32_t root = c->size[a] >= c->size[b] ? a : b, other = root == a ? b : a;
+    if (c->size[g] > 1)
+        return (group_view){c->head[g], c->tail[g], c->ext_out[g], c->ext_in[g], c->size[g]};
+    const jf_job *job = c->job;
+    return (group_view){g, g, (uint32_t)(job->out_off[g + 1] - job->out_off[g]),
+                        (uint32_t)(job->in_off[g + 1] - job->in_off[g]), 1};
+}
+
+static int merge_groups(jf__combiner *c, uint32_t a, uint32_t b, const group_view *va,
+                        const group_view *vb, uint32_t ord, uint32_t edges_ab)
+{
+    uint32_t root = va->size >= vb->size ? a : b, other = root == a ? b : a;
     if (c->has_adj && jf__cb_merge_adj(c, a, b, root) != 0)
         return -1;
     for (int r = 0; r < c->n_res; r++) /* a loop: a call to memcpy costs more here */
         c->demand[(size_t)root * c->n_res + r] = c->merged[r];
-    uint32_t head_a = jf__cb_head(c, a), tail_a = jf__cb_tail(c, a);
-    uint32_t head_b = jf__cb_head(c, b), tail_b = jf__cb_tail(c, b);
-    uint32_t out = jf__cb_ext_out(c, a) + jf__cb_ext_out(c, b) - edges_ab;
-    uint32_t in = jf__cb_ext_in(c, a) + jf__cb_ext_in(c, b) - edges_ab;
-    c->next[tail_a] = head_b; /* a's members run before b's */
-    c->head[root] = head_a;
-    c->tail[root] = tail_b;
-    c->ext_out[root] = out;
-    c->ext_in[root] = in;
-    c->size[root] = c->size[a] + c->size[b]; /* last: the fields above are read by size */
+    c->next[va->tail] = vb->head; /* a's members run before b's */
+    c->head[root] = va->head;
+    c->tail[root] = vb->tail;
+    c->ext_out[root] = va->out + vb->out - edges_ab;
+    c->ext_in[root] = va->in + vb->in - edges_ab;
+    c->size[root] = va->size + vb->size; /* last: the fields above are read by size */
     c->largest = JF__MAX(c->largest, c->size[root]);
     c->ord[root] = ord;
     c->parent[other] = root;
@@ -103,11 +117,12 @@ static jf_refusal try_merge(jf__combiner *c, uint64_t e, uint32_t u, uint32_t v)
     jf_refusal why = check_limits(c, a, b);
     if (why != JF_REFUSED_NONE)
         return why;
-    uint32_t ord, edges_ab, sum = c->size[a] + c->size[b];
+    group_view va = view_of(c, a), vb = view_of(c, b);
+    uint32_t ord, edges_ab = 1, sum = va.size + vb.size;
     if (c->refused_at && c->refused_at[e] == sum)
         return JF_REFUSED_CYCLE;
-    if (jf__cb_safe(c, a, b, &ord))
-        edges_ab = 1;
+    if (va.out == 1 || vb.in == 1) /* the safe rule: u -> v is a's only way out or b's only way in */
+        ord = va.out == 1 ? c->ord[b] : c->ord[a];
     else if (!jf__cb_acyclic(c, a, b, &ord, &edges_ab)) {
         if (!c->refused_at)
             c->refused_at = jf__calloc(c->job->n_edges + 1, sizeof *c->refused_at);
@@ -115,7 +130,7 @@ static jf_refusal try_merge(jf__combiner *c, uint64_t e, uint32_t u, uint32_t v)
             c->refused_at[e] = sum;
         return JF_REFUSED_CYCLE;
     }
-    if (merge_groups(c, a, b, ord, edges_ab) != 0)
+    if (merge_groups(c, a, b, &va, &vb, ord, edges_ab) != 0)
         c->out_of_memory = 1;
     return JF_REFUSED_NONE;
 }

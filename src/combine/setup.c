@@ -100,8 +100,10 @@ static void apply_thresholds(jf__combiner *c)
         const double *col = c->job->demand[r];
         double threshold = c->threshold[r];
         for (uint32_t t = 0; t < c->job->n_tasks; t++)
-            if (c->group[t] == JF__SECOND && col[t] > threshold)
+            if (c->group[t] == JF__SECOND && col[t] > threshold) {
                 c->group[t] = JF__FIRST_ONLY;
+                c->second_group--;
+            }
     }
 }
 
@@ -112,16 +114,14 @@ static void classify_tasks(jf__combiner *c, const jf_combine_params *p)
         uint64_t in = job->in_off[t + 1] - job->in_off[t];
         uint64_t out = job->out_off[t + 1] - job->out_off[t];
         c->group[t] = below_degree(p, in, out) ? JF__SECOND : JF__NOT_FIRST;
+        c->first_group += c->group[t] == JF__SECOND;
     }
+    c->second_group = c->first_group;
     apply_thresholds(c);
-    for (uint32_t t = 0; t < job->n_tasks; t++) {
-        c->first_group += c->group[t] != JF__NOT_FIRST;
-        c->second_group += c->group[t] == JF__SECOND;
-        if (c->reason)
-            c->reason[t] = c->group[t] == JF__NOT_FIRST    ? JF_REFUSED_DEGREE
-                           : c->group[t] == JF__FIRST_ONLY ? JF_REFUSED_DEMAND
-                                                           : JF_REFUSED_NONE;
-    }
+    for (uint32_t t = 0; c->reason && t < job->n_tasks; t++)
+        c->reason[t] = c->group[t] == JF__NOT_FIRST    ? JF_REFUSED_DEGREE
+                       : c->group[t] == JF__FIRST_ONLY ? JF_REFUSED_DEMAND
+                                                       : JF_REFUSED_NONE;
 }
 
 static jf_status alloc_state(jf__combiner *c, int explain)
