@@ -398,7 +398,7 @@ static int binary(ox_ctx *c, ox_node *n)
     if (ops_set(c, n, 0, dtype, rank, dims))
         return -1;
     int64_t count = ops_prod(dims, 0, rank);
-    int ops = JF__MAX(n->n_in - 1, 1) + (strcmp(n->op, "Mean") == 0);
+    int ops = JF__MAX(n->n_in - 1, 0) + (strcmp(n->op, "Mean") == 0);
     n->flops = b->flops * (double)ops * (double)count;
     binary_fold(c, n, b);
     return 0;

@@ -121,14 +121,40 @@ static int conv_inputs(ox_ctx *c, const ox_node *n, const ox_tensor *x, const ox
     return 0;
 }
 
+/* Where a product operator keeps its operands and what type it makes. */
+typedef struct {
+    const char *op;
+    int x, w, bias;  /* input indices, -1 for none */
+    int type_of;     /* the input whose type the output takes; -1: int32 */
+} product_kind;
+
+static const product_kind product_kinds[] = {
+    {"Conv", 0, 1, 2, 0}, {"ConvInteger", 0, 1, -1, -1},
+    {"QLinearConv", 0, 3, 8, 7}, /* y_zero_point's type (uint8 without) */
+    {"MatMul", 0, 1, -1, 0}, {"MatMulInteger", 0, 1, -1, -1}, {"QLinearMatMul", 0, 3, -1, 7},
+    {NULL, 0, 0, 0, 0},
+};
+
+static const product_kind *product_kind_of(ox_ctx *c, const ox_node *n, int32_t *dtype)
+{
+    const product_kind *k = product_kinds;
+    while (k->op && strcmp(k->op, n->op))
+        k++;
+    const ox_tensor *t = k->type_of >= 0 ? ox_in(c, n, k->type_of) : NULL;
+    *dtype = k->type_of < 0 ? OX_INT32 : t ? t->dtype : k->type_of ? OX_UINT8 : OX_UNDEFINED;
+    return k;
+}
+
 /* Conv: X [N, C, D...], W [M, C/group, K...], optional B [M].
  * macs = N * M * prod(out spatial) * (C / group) * prod(K); the bias adds
- * N * M * prod(out spatial) flops. ConvInteger: the same, int32 output. */
+ * N * M * prod(out spatial) flops. ConvInteger and QLinearConv: the same
+ * (their zero points and scales aside). */
 static int conv(ox_ctx *c, ox_node *n)
 {
-    const ox_tensor *x = ox_in(c, n, 0), *w = ox_in(c, n, 1);
-    const ox_tensor *b = strcmp(n->op, "Conv") == 0 ? ox_in(c, n, 2) : NULL;
-    int32_t dtype = strcmp(n->op, "Conv") ? OX_INT32 : x ? x->dtype : OX_UNDEFINED;
+    int32_t dtype;
+    const product_kind *kind = product_kind_of(c, n, &dtype);
+    const ox_tensor *x = ox_in(c, n, kind->x), *w = ox_in(c, n, kind->w);
+    const ox_tensor *b = ox_in(c, n, kind->bias);
     int64_t group = ox_attr_int(n, "group", 1), dims[OX_MAX_RANK];
     window win;
     if (!ox_known(x) || !ox_known(w))
@@ -269,11 +295,12 @@ static int batch_broadcast(int ra, const int64_t *a, int rb, const int64_t *b, i
 
 /* MatMul (numpy matmul): a 1-D A is [1, K] and a 1-D B is [K, 1], with
  * that dimension dropped from the result; batch dimensions broadcast.
- * macs = prod(batch) * M * K * N. MatMulInteger: the same, int32 output. */
+ * macs = prod(batch) * M * K * N. MatMulInteger, QLinearMatMul: the same. */
 static int matmul(ox_ctx *c, ox_node *n)
 {
-    const ox_tensor *a = ox_in(c, n, 0), *b = ox_in(c, n, 1);
-    int32_t dtype = strcmp(n->op, "MatMul") ? OX_INT32 : a ? a->dtype : OX_UNDEFINED;
+    int32_t dtype;
+    const product_kind *kind = product_kind_of(c, n, &dtype);
+    const ox_tensor *a = ox_in(c, n, kind->x), *b = ox_in(c, n, kind->w);
     int64_t dims[OX_MAX_RANK];
     if (!ox_known(a) || !ox_known(b))
         return ops_unknown(c, n, 0, dtype);
@@ -401,30 +428,16 @@ static int einsum_output(ox_ctx *c, const ox_node *n, const char *rhs, size_t le
     return rank <= OX_MAX_RANK ? rank : ox_fail(c, n, "output rank %d is too large", rank);
 }
 
-/* Einsum: with two or more operands one multiply-accumulate per point of
- * the whole index space (every letter's size and the "..." dimensions);
- * with one (a transpose, trace or sum) one addition per input element. */
-static int einsum(ox_ctx *c, ox_node *n)
+/* Binds the equation's input terms to the inputs; *rhs is the output's
+ * letters after "->", NULL when implicit. Spaces are allowed anywhere. */
+static int einsum_bind(ox_ctx *c, const ox_node *n, char *eq, size_t size, einsum_dims *e,
+                       const char **rhs)
 {
     const Onnx__AttributeProto *a = ox_attr(n, "equation");
-    const ox_tensor *x = ox_in(c, n, 0);
-    int32_t dtype = x ? x->dtype : OX_UNDEFINED;
-    int64_t dims[OX_MAX_RANK];
-    einsum_dims e;
-    memset(&e, 0, sizeof e);
-    for (int i = 0; i < 128; i++)
-        e.size[i] = -1;
-    for (int i = 0; i < OX_MAX_RANK; i++)
-        e.ell[i] = 1;
+    size_t len = 0;
     if (!a || !a->has_s)
         return ox_fail(c, n, "no equation");
-    for (int i = 0; i < n->n_in; i++)
-        if (!ox_known(ox_in(c, n, i)))
-            return ops_unknown(c, n, 0, dtype);
-    /* Spaces are allowed anywhere; copy without them. */
-    char eq[256];
-    size_t len = 0;
-    for (size_t i = 0; i < a->s.len && len < sizeof eq - 1; i++)
+    for (size_t i = 0; i < a->s.len && len < size - 1; i++)
         if (a->s.data[i] != ' ')
             eq[len++] = (char)a->s.data[i];
     eq[len] = '\0';
@@ -433,14 +446,37 @@ static int einsum(ox_ctx *c, ox_node *n)
     for (; k < n->n_in && term <= end; k++) {
         const char *comma = memchr(term, ',', (size_t)(end - term));
         const char *stop = comma ? comma : end;
-        if (einsum_term(c, n, term, (size_t)(stop - term), ox_in(c, n, k), &e))
+        if (einsum_term(c, n, term, (size_t)(stop - term), ox_in(c, n, k), e))
             return -1;
         term = stop + 1;
     }
     if (k != n->n_in || term <= end)
         return ox_fail(c, n, "the equation has not %d terms", n->n_in);
-    int rank = einsum_output(c, n, arrow ? arrow + 2 : NULL, arrow ? strlen(arrow + 2) : 0,
-                             &e, dims);
+    *rhs = arrow ? arrow + 2 : NULL;
+    return 0;
+}
+
+/* Einsum: with two or more operands one multiply-accumulate per point of
+ * the whole index space (every letter's size and the "..." dimensions);
+ * with one (a transpose, trace or sum) one addition per input element. */
+static int einsum(ox_ctx *c, ox_node *n)
+{
+    const ox_tensor *x = ox_in(c, n, 0);
+    int32_t dtype = x ? x->dtype : OX_UNDEFINED;
+    int64_t dims[OX_MAX_RANK];
+    einsum_dims e = {.n_ell = 0};
+    char eq[256];
+    const char *rhs = NULL;
+    for (int i = 0; i < 128; i++)
+        e.size[i] = -1;
+    for (int i = 0; i < OX_MAX_RANK; i++)
+        e.ell[i] = 1;
+    for (int i = 0; i < n->n_in; i++)
+        if (!ox_known(ox_in(c, n, i)))
+            return ops_unknown(c, n, 0, dtype);
+    if (einsum_bind(c, n, eq, sizeof eq, &e, &rhs))
+        return -1;
+    int rank = einsum_output(c, n, rhs, rhs ? strlen(rhs) : 0, &e, dims);
     if (rank < 0 || ops_set(c, n, 0, dtype, rank, dims))
         return -1;
     double space = (double)ops_prod(e.ell, OX_MAX_RANK - e.n_ell, OX_MAX_RANK);
@@ -787,7 +823,8 @@ static int pad(ox_ctx *c, ox_node *n)
 }
 
 const ox_rule ox_rules_nn[] = {
-    {"Conv", conv}, {"ConvInteger", conv}, {"ConvTranspose", conv_transpose},
+    {"Conv", conv}, {"ConvInteger", conv}, {"QLinearConv", conv},
+    {"ConvTranspose", conv_transpose}, {"QLinearMatMul", matmul},
     {"MaxPool", pool}, {"AveragePool", pool}, {"LpPool", pool},
     {"GlobalAveragePool", global_pool}, {"GlobalMaxPool", global_pool},
     {"GlobalLpPool", global_pool}, {"MatMul", matmul}, {"MatMulInteger", matmul},

@@ -917,6 +917,115 @@ def more_op_cases():
     c.save()
 
 
+def u8(name, c, value):
+    return c.init(name, np.array(value, np.uint8))
+
+
+def quantized_cases():
+    c = Case("qlinear_conv", 10)
+    ins = [c.inp("x", [1, 2, 5, 5], UINT8), c.init("xs", arr(0.1)), u8("xz", c, 3),
+           u8("w", c, np.ones([3, 2, 3, 3])), c.init("ws", arr(0.2)), u8("wz", c, 0),
+           c.init("ys", arr(0.3)), u8("yz", c, 1), c.init("b", arr([1, 2, 3], np.int32))]
+    macs = 1 * 3 * 3 * 3 * 2 * 9
+    c.node("QLinearConv", ins, "y", "qconv", macs, 2 * macs + 27)
+    c.out("y", [1, 3, 3, 3], UINT8)
+    c.save()
+    c = Case("qlinear_matmul", 10)
+    ins = [c.inp("a", [2, 3], UINT8), c.init("as", arr(0.1)), u8("az", c, 3),
+           u8("b", c, np.ones([3, 4])), c.init("bs", arr(0.2)), u8("bz", c, 0),
+           c.init("ys", arr(0.3)), u8("yz", c, 1)]
+    c.node("QLinearMatMul", ins, "y", "qmm", 2 * 3 * 4, 2 * 2 * 3 * 4)
+    c.out("y", [2, 4], UINT8)
+    c.save()
+    c = Case("quantize_dequantize", 13)
+    ins = [c.inp("x", [2, 3]), c.init("s", arr(0.5)), u8("z", c, 2)]
+    c.node("QuantizeLinear", ins, "q", "quantize", 0, 12)
+    c.node("DequantizeLinear", ["q", "s", "z"], "y", "dequantize", 0, 12)
+    c.out("q", [2, 3], UINT8)
+    c.out("y", [2, 3])
+    c.save()
+
+
+def misc_cases():
+    c = Case("layernorm_op17", 17)
+    ins = [c.inp("x", [2, 3, 4]), c.init("g", rand([4])), c.init("b", rand([4], 1))]
+    c.node("LayerNormalization", ins, ["y", "mean", "inv"], "ln", 0, 5 * 24, axis=-1)
+    c.out("y", [2, 3, 4])
+    c.out("mean", [2, 3, 1])
+    c.out("inv", [2, 3, 1])
+    c.save()
+    c = Case("instancenorm", 13)
+    ins = [c.inp("x", [2, 3, 4, 4]), c.init("g", rand([3])), c.init("b", rand([3], 1))]
+    c.node("InstanceNormalization", ins, "y", "in", 0, 5 * 96)
+    c.out("y", [2, 3, 4, 4])
+    c.save()
+    c = Case("topk_op11", 11)
+    c.node("TopK", [c.inp("x", [3, 5]), c.ints("k", [2])], ["v", "i"], "topk", 0, 15, axis=1)
+    c.out("v", [3, 2])
+    c.out("i", [3, 2], INT64)
+    c.save()
+    c = Case("onehot_op11", 11)
+    ins = [c.inp("idx", [2, 3], INT64), c.init("depth", np.array(4, np.int64)),
+           c.init("values", arr([0, 1]))]
+    c.node("OneHot", ins, "y", "onehot", axis=1)
+    c.out("y", [2, 4, 3])
+    c.save()
+    for op, x, out in (("DepthToSpace", [1, 8, 2, 3], [1, 2, 4, 6]),
+                       ("SpaceToDepth", [1, 2, 4, 6], [1, 8, 2, 3])):
+        c = Case(op.lower(), 13)
+        c.node(op, [c.inp("x", x)], "y", op.lower(), blocksize=2)
+        c.out("y", out)
+        c.save()
+    c = Case("nonzero_folded", 13)
+    c.node("NonZero", [c.init("v", arr([[1, 0], [0, 3]]))], "y", "nonzero")
+    c.out("y", [2, 2], INT64, values=np.array(np.nonzero([[1, 0], [0, 3]])))
+    c.save()
+    c = Case("argmax", 13)
+    c.node("ArgMax", [c.inp("x", [3, 4, 5])], "y", "argmax", 0, 60, axis=1, keepdims=0)
+    c.out("y", [3, 5], INT64)
+    c.save()
+    c = Case("cumsum", 13)
+    c.node("CumSum", [c.inp("x", [3, 4]), c.init("ax", np.array(1, np.int64))], "y", "cumsum",
+           0, 12)
+    c.out("y", [3, 4])
+    c.save()
+    c = Case("gather_elements_scatter_nd", 13)
+    ins = [c.inp("d", [3, 4]), c.ints("i", [[0, 1], [2, 3], [1, 1]])]
+    c.node("GatherElements", ins, "g", "gather_elements", axis=1)
+    ins = [c.inp("data", [4, 3]), c.ints("si", [[1], [3]]), c.inp("upd", [2, 3])]
+    c.node("ScatterND", ins, "s", "scatter_nd")
+    c.out("g", [3, 2])
+    c.out("s", [4, 3])
+    c.save()
+    c = Case("dropout_mask_op13", 13)
+    c.node("Dropout", [c.inp("x", [2, 3])], ["y", "mask"], "dropout")
+    c.out("y", [2, 3])
+    c.out("mask", [2, 3], BOOL)
+    c.save()
+    c = Case("logsoftmax_hardmax", 13)
+    c.node("LogSoftmax", [c.inp("x", [2, 5])], "l", "logsoftmax", 0, 30)
+    c.node("Hardmax", ["l"], "y", "hardmax", 0, 10, axis=0)
+    c.out("y", [2, 5])
+    c.save()
+    c = Case("global_maxpool", 13)
+    c.node("GlobalMaxPool", [c.inp("x", [1, 3, 5])], "y", "gmp", 0, 15)
+    c.out("y", [1, 3, 1])
+    c.save()
+    c = Case("variadic_mean_min_sum", 13)
+    ins = [c.inp("a", [2, 3]), c.inp("b", [3]), c.inp("c", [1, 1])]
+    c.node("Mean", ins, "m", "mean", 0, 3 * 6)
+    c.node("Min", ["m", "a"], "n", "min", 0, 6)
+    c.node("Sum", ["n"], "y", "sum")
+    c.out("y", [2, 3])
+    c.save()
+    c = Case("reduce_l2_gemm_scalar_c", 13)
+    c.node("ReduceL2", [c.inp("x", [2, 3, 4])], "r", "reduce_l2", 0, 24, axes=[2], keepdims=0)
+    c.node("Gemm", ["r", c.init("w", rand([3, 5])), c.init("bias", arr(1.0))], "y", "gemm",
+           2 * 3 * 5, 2 * 2 * 3 * 5 + 10)
+    c.out("y", [2, 5])
+    c.save()
+
+
 def error_cases():
     """Inconsistent shapes: the import fails with a message."""
     c = Case("err_conv_channels")
@@ -950,6 +1059,29 @@ def error_cases():
     c.out("y")
     c.error = "out of range"
     c.save()
+    c = Case("err_reshape_two_free")
+    c.node("Reshape", [c.inp("x", [2, 3]), c.ints("s", [-1, -1])], "y", "reshape")
+    c.out("y")
+    c.error = "target shape"
+    c.save()
+    c = Case("err_conv_kernel_too_big")
+    c.node("Conv", [c.inp("x", [1, 1, 2, 2]), c.init("w", rand([1, 1, 3, 3]))], "y", "conv")
+    c.out("y")
+    c.error = "larger than the padded input"
+    c.save()
+    c = Case("err_slice_step0")
+    ins = [c.inp("x", [4]), c.ints("a", [0]), c.ints("b", [4]), c.ints("ax", [0]),
+           c.ints("st", [0])]
+    c.node("Slice", ins, "y", "slice")
+    c.out("y")
+    c.error = "step 0"
+    c.save()
+    c = Case("err_lstm_weights")
+    ins = [c.inp("x", [2, 1, 3]), c.init("w", rand([1, 8, 3])), c.init("r", rand([1, 8, 2]))]
+    c.node("LSTM", ins, ["y"], "lstm", hidden_size=3)
+    c.out("y")
+    c.error = "do not fit"
+    c.save()
     c = Case("err_squeeze_not_one")
     c.node("Squeeze", [c.inp("x", [2, 3]), c.ints("axes", [1])], "y", "squeeze")
     c.out("y")
@@ -966,7 +1098,7 @@ def main():
                  pool_cases, norm_cases, resize_cases, pad_cases, unary_cases, binary_cases,
                  reduce_cases, reshape_cases, concat_split_cases, slice_cases, gather_cases,
                  squeeze_cases, shape_value_cases, folding_cases, fold_value_cases,
-                 more_op_cases, error_cases):
+                 more_op_cases, quantized_cases, misc_cases, error_cases):
         make()
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"format": "jobfuse-onnx-ops/1", "models": EXPECTED}, f, indent=1,
