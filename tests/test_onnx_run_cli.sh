@@ -90,6 +90,20 @@ check explain "$(yes_no grep -q 'operator tasks ->' stderr.txt)" "no explain: $(
 "$BIN" run --help >help.txt
 check help "$(yes_no grep -q -- '--random-input SEED' help.txt)" "run --help lacks --random-input"
 
+# ---- Ctrl-C between or during runs: exit 130, no output written ----
+if "$BIN" run mixed.onnx --random-input 1 -q 2>/dev/null; then
+    rm -rf int
+    "$BIN" run mixed.onnx --random-input 1 --repeat 1000000 --output-dir int -q 2>int.txt &
+    pid=$!
+    sleep 0.5
+    kill -INT $pid
+    wait $pid
+    rc=$?
+    check sigint "$([ $rc = 130 ] && echo 0 || echo 1)" "exit $rc, want 130: $(cat int.txt)"
+    check sigint-message "$(yes_no grep -q 'interrupted' int.txt)" "$(cat int.txt)"
+    check sigint-nothing "$(yes_no test -z "$(ls int 2>/dev/null)")" "int/: $(ls int)"
+fi
+
 # ---- bad input: exit 2 before anything runs, nothing written ----
 head -c 164 a/x.npy >truncated.npy   # a 128-byte header, 36 of the 48 bytes of data
 printf 'x,y\n1,2\n' >text.npy

@@ -16,10 +16,12 @@
 
 /* ---- options ---- */
 
-static int ends_with(const char *s, const char *suffix)
+/* NAME=VALUE names a file when VALUE could not be a shape: shapes are
+ * digits and x, files have a '.' or a '/' somewhere (x.npy, data/x). */
+static int names_file(const char *arg)
 {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
+    const char *eq = strrchr(arg, '=');
+    return eq && strpbrk(eq + 1, "./") != NULL;
 }
 
 /* --input NAME=FILE.npy; NAME=SHAPE goes to the import options. */
@@ -84,7 +86,7 @@ int cli_run_onnx_option(run_onnx_args *o, int argc, char **argv, int *i)
     static const char *const valued[] = {"--random-input", "--output-dir", "--repeat"};
     const char *arg = argv[*i], *v = NULL;
     int missing = 0;
-    if (strcmp(arg, "--input") == 0 && *i + 1 < argc && ends_with(argv[*i + 1], ".npy")) {
+    if (strcmp(arg, "--input") == 0 && *i + 1 < argc && names_file(argv[*i + 1])) {
         o->first = o->first ? o->first : "--input";
         return add_npy_input(o, argv[++*i]);
     }
@@ -473,13 +475,29 @@ static void summary_line(const model_run *r, const run_totals *t, const figures 
     fputc('\n', stderr);
 }
 
+static void put_json_string(FILE *f, const char *s)
+{
+    putc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", (unsigned char)*s);
+        else
+            putc(*s, f);
+    }
+    putc('"', f);
+}
+
 static void stats_json_body(FILE *f, const model_run *r, const run_totals *t, const figures *fg)
 {
     const jf_run_stats *rs = &t->last;
-    fprintf(f, "{\"model\": \"%s\", \"tasks\": %llu, \"targets\": %llu, \"threads\": %d, "
+    fputs("{\"model\": ", f);
+    put_json_string(f, r->a->input);
+    fprintf(f, ", \"tasks\": %llu, \"targets\": %llu, \"threads\": %d, "
             "\"wall_s\": %.9f, \"run_s\": %.9f, \"arena_bytes\": %llu, \"weight_bytes\": %llu,\n"
             " \"runs\": %d, \"median_ms\": %.6f, \"min_ms\": %.6f, \"kernel_ms\": %.6f, "
-            "\"sched_ms\": %.6f,\n \"runs_ms\": [", r->a->input, (unsigned long long)rs->tasks,
+            "\"sched_ms\": %.6f,\n \"runs_ms\": [", (unsigned long long)rs->tasks,
             (unsigned long long)rs->targets, rs->threads, fg->wall_s, rs->run_s,
             (unsigned long long)jf_onnx_session_arena_bytes(r->s),
             (unsigned long long)jf_onnx_session_weight_bytes(r->s), t->n_ms, fg->median_ms,
