@@ -437,6 +437,19 @@ static int count_fatal(const case_result *cases, size_t n)
     return fatal;
 }
 
+/* One case in `stride`, an expanded case with its twin (which names its
+ * operator). */
+static int picked(const char *name, int stride)
+{
+    size_t len = strlen(name), suffix = strlen("_expanded");
+    if (len > suffix && strcmp(name + len - suffix, "_expanded") == 0)
+        len -= suffix;
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 1099511628211u;
+    return h % (uint64_t)stride == 0;
+}
+
 int main(void)
 {
     const char *out = "onnx_node_cases";
@@ -460,9 +473,13 @@ int main(void)
     size_t kept = 0;
     double t0 = jf_test_now_s();
     for (size_t i = 0; i < n; i++) {
-        if (i % (size_t)stride || (only && !strstr(cases[i].name, only)))
+        if (!picked(cases[i].name, stride) || (only && !strstr(cases[i].name, only)))
             continue;
         run_case(root, &cases[i], ex, cases, n);
+        if (only) /* looking at a few cases: say what became of each */
+            printf("%s (%s): %s %s\n", cases[i].name, cases[i].op,
+                   cases[i].result == CASE_PASS ? "passed" :
+                   cases[i].result == CASE_FAIL ? "failed" : "skipped", cases[i].why);
         cases[kept++] = cases[i];
     }
     jf_executor_destroy(ex);

@@ -82,7 +82,8 @@ static void take_outputs(const jf_onnx_session *s, outputs *o)
     for (size_t i = 0; i < o->n; i++) {
         jf_onnx_session_output(s, i, &o->t[i]);
         o->copy[i] = malloc(o->t[i].bytes + 1);
-        memcpy(o->copy[i], o->t[i].data, o->t[i].bytes);
+        if (o->t[i].bytes)
+            memcpy(o->copy[i], o->t[i].data, o->t[i].bytes);
         o->t[i].data = o->copy[i];
     }
 }
@@ -118,6 +119,120 @@ static void compare(const char *model, const setting *st, const outputs *ref, co
                      ref->t[i].dtype == OX_FLOAT ? x[e] : 0.0,
                      ref->t[i].dtype == OX_FLOAT ? y[e] : 0.0);
     }
+}
+
+/* ---- an independent check of the memory plan ----
+ * Two buffers that overlap in the arena must be ordered in the run job:
+ * every task that ends the first (its readers, else its producer) reaches
+ * the second's producer through the job's edges, or the other way round.
+ * Reachability comes from a walk over the job, not from the planner's
+ * bitsets. */
+typedef struct {
+    uint64_t lo, hi;
+    int32_t producer;        /* op, -1 for a graph input */
+    int pinned;              /* graph input or output */
+    int32_t value;           /* tensor, or -1 for scratch of op `producer` */
+} buffer;
+
+static uint8_t *reach_matrix(const jf_job *job)
+{
+    uint32_t n = jf_job_task_count(job);
+    uint8_t *r = calloc((size_t)n * n + 1, 1);
+    const uint32_t *topo = jf_job_topo_order(job);
+    for (uint32_t k = n; k-- > 0;) {
+        uint32_t t = topo[k];
+        const uint32_t *succ;
+        const uint64_t *bytes;
+        uint32_t c = jf_job_succ(job, t, &succ, &bytes);
+        for (uint32_t j = 0; j < c; j++) {
+            r[(size_t)t * n + succ[j]] = 1;
+            for (uint32_t u = 0; u < n; u++)
+                r[(size_t)t * n + u] |= r[(size_t)succ[j] * n + u];
+        }
+    }
+    return r;
+}
+
+/* Every task of op a reaches every task of op b. */
+static int op_reaches(const jf_onnx_session *s, const uint8_t *r, uint32_t n, uint32_t a,
+                      uint32_t b)
+{
+    for (int64_t i = 0; i < s->ops[a].n_slices; i++)
+        for (int64_t j = 0; j < s->ops[b].n_slices; j++)
+            if (!r[(size_t)(s->ops[a].first_task + i) * n + s->ops[b].first_task + j])
+                return 0;
+    return 1;
+}
+
+/* Buffer a is done before buffer b is first written, in every run. */
+static int done_before(const jf_onnx_session *s, const uint8_t *r, const buffer *a,
+                       const buffer *b)
+{
+    uint32_t n = jf_job_task_count(jf_plan_job(s->plan));
+    if (a->pinned || b->producer < 0)
+        return 0;
+    int readers = 0;
+    for (size_t i = 0; a->value >= 0 && i < s->n_ops; i++) {
+        const ox_node *node = &s->m->nodes[s->ops[i].node];
+        int reads = 0;
+        for (int k = 0; k < node->n_in; k++)
+            reads |= node->in[k] >= 0 && sx_resolve(s, node->in[k]) == a->value;
+        if (!reads)
+            continue;
+        readers++;
+        if (!op_reaches(s, r, n, (uint32_t)i, (uint32_t)b->producer))
+            return 0;
+    }
+    return readers || op_reaches(s, r, n, (uint32_t)a->producer, (uint32_t)b->producer);
+}
+
+static size_t list_buffers(const jf_onnx_session *s, buffer *out)
+{
+    size_t count = 0;
+    for (size_t t = 0; t < s->m->n_tensors; t++) {
+        const sx_value *v = &s->vals[t];
+        if ((v->kind != SX_ACTIVATION && v->kind != SX_INPUT) || v->alias != (int32_t)t ||
+            !v->bytes)
+            continue;
+        int output = 0;
+        for (size_t i = 0; i < s->m->n_graph_outputs; i++)
+            output |= sx_resolve(s, s->m->graph_outputs[i]) == (int32_t)t;
+        out[count++] = (buffer){v->offset, v->offset + v->bytes, v->op,
+                                output || v->kind == SX_INPUT, (int32_t)t};
+    }
+    for (size_t i = 0; i < s->n_ops; i++) {
+        const sx_op *op = &s->ops[i];
+        if (op->scratch && op->scratch_off)
+            for (int64_t k = 0; k < op->n_slices; k++)
+                out[count++] = (buffer){op->scratch_off[k], op->scratch_off[k] + op->scratch,
+                                        (int32_t)i, 0, -1};
+    }
+    return count;
+}
+
+static void check_memplan(const jf_onnx_session *s, const char *what)
+{
+    size_t cap = s->m->n_tensors + 1;
+    for (size_t i = 0; i < s->n_ops; i++)
+        cap += (size_t)s->ops[i].n_slices;
+    buffer *b = malloc(cap * sizeof *b);
+    size_t n = list_buffers(s, b);
+    uint8_t *r = reach_matrix(jf_plan_job(s->plan));
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            int overlap = b[i].lo < b[j].hi && b[j].lo < b[i].hi;
+            int same_op_scratch = b[i].value < 0 && b[j].value < 0 &&
+                                  b[i].producer == b[j].producer;
+            if (!overlap || same_op_scratch)
+                continue;
+            if (!done_before(s, r, &b[i], &b[j]) && !done_before(s, r, &b[j], &b[i]))
+                jf_test_fail(__FILE__, __LINE__, "%s: buffers of %s and %s overlap and may "
+                             "be in use at once", what,
+                             b[i].value >= 0 ? s->m->tensors[b[i].value].name : "scratch",
+                             b[j].value >= 0 ? s->m->tensors[b[j].value].name : "scratch");
+        }
+    free(r);
+    free(b);
 }
 
 /* Create a session under the setting; NULL (and *skip) when an operator
@@ -165,6 +280,9 @@ static int run_setting(jf_onnx_model *m, const setting *st, jf_executor *ex, out
         return 1;
     }
     take_outputs(s, o);
+    char what[600];
+    snprintf(what, sizeof what, "%s, %s", m->path, st->name);
+    check_memplan(s, what);
     const char *ex_text = jf_onnx_session_explain(s);
     int splits = 0, fusions = 0;
     for (const char *p = ex_text; (p = strstr(p, "split ")); p++)
