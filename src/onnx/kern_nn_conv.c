@@ -75,7 +75,7 @@ static void conv_tile(conv_plan *p)
         p->tile = CONV_BLOCK_FLOATS / 2 / JF__MAX(p->cout_g, 1);
     else
         p->tile = CONV_BLOCK_FLOATS / JF__MAX(p->ck, 1);
-    p->tile = JF__MAX(p->tile / 16 * 16, 256);
+    p->tile = JF__MAX(p->tile / 16 * 16, 512);
     if (p->tile > p->ohw)
         p->tile = p->ohw;
 }
@@ -128,10 +128,18 @@ static int conv_prepare(const ox_kcall *k, conv_plan *p)
     return 0;
 }
 
+/* Width of a depthwise input row with the left and right pads in it, and
+ * room for every float the vector loads read (see dw_plane). */
+static int64_t dw_padded_width(const ox_geom *g)
+{
+    int64_t need = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1 + (g->s[2] == 2);
+    return JF__MAX(need, g->pb[2] + g->in[2]);
+}
+
 static size_t conv_scratch_floats(const conv_plan *p)
 {
     switch (p->kind) {
-    case CONV_DEPTHWISE: return (size_t)p->g.in[2];
+    case CONV_DEPTHWISE: return (size_t)((p->g.in[1] + 1) * dw_padded_width(&p->g));
     case CONV_IM2COL: return (size_t)(p->ck * p->tile);
     default: return 0;
     }
@@ -228,33 +236,68 @@ static void conv_gemm(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t 
 
 /* ---- depthwise ---- */
 
-/* Output columns [lo, hi) of one row, all taps inside the input; 16 at a
- * time into a local accumulator (so no store can alias the rows read, and
- * the compiler keeps it in registers). Inlined with constant kh/kw/sw for
- * the common shapes. */
+/* 16 floats as one value: one AVX-512 register, two AVX2 ones, four SSE
+ * ones, whichever clone of dw_plane runs. Loads go through memcpy, so they
+ * need no alignment. */
+/* The helpers returning v16 are always inlined, so the ABI GCC warns
+ * about (vector returns without AVX-512) never applies. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+static inline __attribute__((always_inline)) v16 v16_load(const float *p)
+{
+    v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* p[0], p[sw], ..., p[15 * sw]. Stride 2 reads p[0 .. 31], one float past
+ * the last one used: callers leave room for it. */
+static inline __attribute__((always_inline)) v16 v16_load_strided(const float *p, int64_t sw)
+{
+    if (sw == 1)
+        return v16_load(p);
+    if (sw == 2)
+        return __builtin_shuffle(v16_load(p), v16_load(p + 16),
+                                 (v16i){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
+    v16 v;
+    for (int j = 0; j < 16; j++)
+        v[j] = p[j * sw];
+    return v;
+}
+
+/* 16 output columns from ow, every tap inside the input. */
+static inline __attribute__((always_inline)) void
+dw_block(const float *const *rows, const float *wl, float bias, float *y, int64_t ow, int64_t off,
+         const int kh, const int kw, const int64_t sw, const int64_t dw)
+{
+    v16 acc = (v16){0} + bias;
+    for (int a = 0; a < kh; a++)
+        for (int b = 0; b < kw; b++)
+            acc += wl[a * kw + b] * v16_load_strided(rows[a] + ow * sw + off + b * dw, sw);
+    memcpy(y + ow, &acc, sizeof acc);
+}
+
+/* Output columns [lo, hi) of one row, whose taps are all inside the
+ * input, 16 at a time; the last block ends at hi and may overlap the one
+ * before (it writes the same values). Returns the first column not
+ * written, lo when the run is shorter than a block. Inlined with constant
+ * kh/kw/sw for the common shapes, so the taps unroll. */
 static inline __attribute__((always_inline)) int64_t
 dw_inner(const float *const *rows, const float *w, float bias, float *y, int64_t lo, int64_t hi,
          int64_t off, const int kh, const int kw, const int64_t sw, const int64_t dw)
 {
+    if (hi - lo < 16)
+        return lo;
     float wl[DW_MAX_K * DW_MAX_K];
     for (int t = 0; t < kh * kw; t++)
         wl[t] = w[t];
-    int64_t ow = lo;
-    for (; ow + 16 <= hi; ow += 16) {
-        float acc[16];
-        for (int j = 0; j < 16; j++)
-            acc[j] = bias;
-        for (int a = 0; a < kh; a++)
-            for (int b = 0; b < kw; b++) {
-                const float *r = rows[a] + ow * sw + off + b * dw;
-                float wv = wl[a * kw + b];
-                for (int j = 0; j < 16; j++)
-                    acc[j] += wv * r[j * sw];
-            }
-        for (int j = 0; j < 16; j++)
-            y[ow + j] = acc[j];
-    }
-    return ow;
+    for (int64_t ow = lo; ow + 16 <= hi; ow += 16)
+        dw_block(rows, wl, bias, y, ow, off, kh, kw, sw, dw);
+    if ((hi - lo) % 16)
+        dw_block(rows, wl, bias, y, hi - 16, off, kh, kw, sw, dw);
+    return hi;
 }
 
 /* One output column with bounds checks (borders and leftovers). */
@@ -271,8 +314,9 @@ static float dw_point(const ox_geom *g, const float *const *rows, const float *w
     return acc;
 }
 
-static int64_t dw_interior(const ox_geom *g, const float *const *rows, const float *w,
-                           float bias, float *y, int64_t lo, int64_t hi)
+static inline __attribute__((always_inline)) int64_t
+dw_interior(const ox_geom *g, const float *const *rows, const float *w, float bias, float *y,
+            int64_t lo, int64_t hi)
 {
     int64_t kh = g->k[1], kw = g->k[2], sw = g->s[2], off = -g->pb[2];
     if (g->d[2] == 1 && kh == kw && (kh == 3 || kh == 5) && (sw == 1 || sw == 2)) {
@@ -286,12 +330,14 @@ static int64_t dw_interior(const ox_geom *g, const float *const *rows, const flo
 }
 
 /* One channel plane. Rows above and below the input read a row of zeros,
- * so only the left and right borders need checks. */
+ * so only the left and right borders need checks: columns [lo, hi) have
+ * every tap inside the row (and, at stride 2, the one float past the last
+ * tap that a vector load also reads). */
 OX_VEC static void dw_plane(const ox_geom *g, const float *x, const float *w, float bias,
                             float *y, const float *zeros)
 {
     int64_t iw = g->in[2], ow_n = g->out[2], sw = g->s[2];
-    int64_t reach = (g->k[2] - 1) * g->d[2] - g->pb[2]; /* last tap's offset */
+    int64_t reach = (g->k[2] - 1) * g->d[2] - g->pb[2] + (sw == 2); /* last float read */
     int64_t lo = JF__MIN((g->pb[2] + sw - 1) / sw, ow_n);
     int64_t hi = iw - 1 - reach < 0 ? 0 : JF__MIN((iw - 1 - reach) / sw + 1, ow_n);
     if (hi < lo)
@@ -310,16 +356,33 @@ OX_VEC static void dw_plane(const ox_geom *g, const float *x, const float *w, fl
     }
 }
 
+/* Copy a channel plane into rows of width wp with the left pad as zeros
+ * before each row and zeros after it, so no output column needs a border
+ * check; `zeros` (a row of wp) stands in for the rows above and below. */
+static void dw_pad_plane(const ox_geom *g, const float *x, int64_t wp, float *dst)
+{
+    int64_t pl = g->pb[2], iw = g->in[2];
+    for (int64_t h = 0; h < g->in[1]; h++) {
+        float *row = dst + h * wp;
+        memset(row, 0, (size_t)pl * sizeof *row);
+        memcpy(row + pl, x + h * iw, (size_t)iw * sizeof *row);
+        memset(row + pl + iw, 0, (size_t)(wp - pl - iw) * sizeof *row);
+    }
+}
+
 static void conv_depthwise(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t c0,
                            int64_t c1)
 {
-    float *zeros = k->scratch;
-    memset(zeros, 0, (size_t)p->g.in[2] * sizeof *zeros);
-    int64_t kk = p->g.k[1] * p->g.k[2];
+    ox_geom g = p->g; /* the padded plane's geometry: no left pad, wider rows */
+    int64_t wp = dw_padded_width(&p->g), kk = g.k[1] * g.k[2];
+    g.in[2] = wp;
+    g.pb[2] = g.pe[2] = 0;
+    float *zeros = k->scratch, *plane = zeros + wp;
+    memset(zeros, 0, (size_t)wp * sizeof *zeros);
     for (int64_t c = c0; c < c1; c++) {
         int64_t at = (n * p->cout + c) * p->ohw;
-        dw_plane(&p->g, p->x + (n * p->cin + c) * p->ihw, p->w + c * kk, p->b ? p->b[c] : 0.0f,
-                 p->y + at, zeros);
+        dw_pad_plane(&p->g, p->x + (n * p->cin + c) * p->ihw, wp, plane);
+        dw_plane(&g, plane, p->w + c * kk, p->b ? p->b[c] : 0.0f, p->y + at, zeros);
         ox_nn_finish(k, p->y, at, p->ohw, 0.0f);
     }
 }
