@@ -90,6 +90,44 @@ check explain "$(yes_no grep -q 'operator tasks ->' stderr.txt)" "no explain: $(
 "$BIN" run --help >help.txt
 check help "$(yes_no grep -q -- '--random-input SEED' help.txt)" "run --help lacks --random-input"
 
+# ---- --no-split, --no-fuse, --no-combine change the plan, not the values ----
+if "$BIN" run conv_chain.onnx --random-input 1 -q 2>/dev/null; then
+    for opt in "" --no-split --no-fuse --no-combine "--no-split --no-fuse"; do
+        dir=cc$(tr -d ' -' <<<"$opt")
+        # shellcheck disable=SC2086
+        good "chain$opt" conv_chain.onnx --random-input 1 --threads 2 --explain --output-dir "$dir" \
+            $opt -q
+        cp stderr.txt "$dir.txt"
+    done
+    check chain-explain "$(yes_no grep -qE '^(split|fused) ' cc.txt)" "$(cat cc.txt)"
+    check chain-no-split "$(yes_no not grep -q '^split ' ccnosplit.txt)" "$(cat ccnosplit.txt)"
+    check chain-no-fuse "$(yes_no not grep -q '^fused ' ccnofuse.txt)" "$(cat ccnofuse.txt)"
+    good chain-1 conv_chain.onnx --random-input 1 --threads 1 --output-dir cc1 -q
+    "$BIN" run passthrough.onnx --input x=2048x4 --random-input 1 --output-dir ccx -q 2>/dev/null
+    if /usr/bin/python3 -c 'import numpy, onnx' 2>/dev/null; then
+        /usr/bin/python3 - "$DATA/run/conv_chain.onnx" <<'EOF' >py.txt 2>&1
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+w = {t.name: numpy_helper.to_array(t).astype(np.float64)
+     for t in onnx.load(sys.argv[1]).graph.initializer}
+def conv(x, k, pad):                        # NCHW, stride 1, float64
+    h, wd = x.shape[2], x.shape[3]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    return sum(np.einsum("oc,nchw->nohw", k[:, :, i, j], xp[:, :, i:i + h, j:j + wd])
+               for i in range(k.shape[2]) for j in range(k.shape[3]))
+x = np.load("ccx/x.npy").reshape(1, 8, 32, 32).astype(np.float64)  # the same random values
+r = np.maximum(conv(x, w["w1"], 1), 0)
+want = 1 / (1 + np.exp(-(conv(r, w["w2"], 0) + w["b"])))
+for d in ["cc", "ccnosplit", "ccnofuse", "ccnocombine", "ccnosplitnofuse", "cc1"]:
+    got = np.load(d + "/y.npy")
+    assert np.allclose(got, want, rtol=1e-4, atol=1e-5), (d, np.abs(got - want).max())
+EOF
+        check chain-values "$?" "$(cat py.txt)"
+    fi
+fi
+
 # ---- Ctrl-C between or during runs: exit 130, no output written ----
 if "$BIN" run mixed.onnx --random-input 1 -q 2>/dev/null; then
     rm -rf int

@@ -8,8 +8,9 @@ The output is committed; running the script again gives the same files.
 """
 import os
 
+import numpy as np
 import onnx
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run")
 
@@ -63,9 +64,29 @@ def mixed():
     save(model_of(helper.make_graph(nodes, "mixed", [a, idx], [y, z])), "mixed.onnx")
 
 
+def conv_chain():
+    """A Conv far bigger than the rest (split at 2 threads) with a Relu to
+    fuse, then a small Conv, a bias Add and a Sigmoid: --no-split, --no-fuse
+    and --no-combine must change the plan, never the values."""
+    rng = np.random.default_rng(5)
+    w1 = numpy_helper.from_array(rng.uniform(-0.3, 0.3, (32, 8, 3, 3)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.uniform(-0.3, 0.3, (8, 32, 1, 1)).astype(np.float32), "w2")
+    b = numpy_helper.from_array(rng.uniform(-0.1, 0.1, (1, 8, 1, 1)).astype(np.float32), "b")
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 32, 32])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 32, 32])
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c1"], name="big_conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"], name="relu"),
+             helper.make_node("Conv", ["r1", "w2"], ["c2"], name="small_conv"),
+             helper.make_node("Add", ["c2", "b"], ["a2"], name="bias"),
+             helper.make_node("Sigmoid", ["a2"], ["y"], name="sigmoid")]
+    g = helper.make_graph(nodes, "conv_chain", [x], [y], [w1, w2, b])
+    save(model_of(g), "conv_chain.onnx")
+
+
 if __name__ == "__main__":
     os.makedirs(HERE, exist_ok=True)
     passthrough()
     shape_only()
     unsupported()
     mixed()
+    conv_chain()
