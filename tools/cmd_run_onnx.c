@@ -288,12 +288,11 @@ static int create_session(model_run *r, jf_executor *ex, jf_combine_params *cp)
     return -1;
 }
 
-/* Every check and all loading; -1 when the model is ready to run. */
+/* Every check and all loading; -1 when the model is ready to run. The
+ * output folder is made last, so that bad input leaves none behind. */
 static int prepare(model_run *r, jf_executor *ex, jf_combine_params *cp)
 {
     int rc = read_npy_inputs(r);
-    if (rc < 0)
-        rc = check_output_dir(r->a->onnx.output_dir);
     if (rc < 0)
         rc = load_devices(r);
     if (rc < 0)
@@ -302,6 +301,8 @@ static int prepare(model_run *r, jf_executor *ex, jf_combine_params *cp)
         rc = create_session(r, ex, cp);
     if (rc < 0)
         rc = fill_inputs(r);
+    if (rc < 0)
+        rc = check_output_dir(r->a->onnx.output_dir);
     return rc;
 }
 
@@ -314,7 +315,7 @@ static void print_explain(const model_run *r)
         fprintf(stderr, "%s%s", text, text[strlen(text) - 1] == '\n' ? "" : "\n");
     if (plan) {
         uint32_t nt = jf_plan_target_count(plan);
-        fprintf(stderr, "jobfuse run: %u operator tasks -> %u target%s\n",
+        fprintf(stderr, "jobfuse run: %u tasks (operators and slices) -> %u target%s\n",
                 jf_job_task_count(jf_plan_job(plan)), nt, nt == 1 ? "" : "s");
     }
 }
