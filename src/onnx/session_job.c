@@ -170,6 +170,8 @@ static double median_big(const jf_onnx_session *s, double *total)
     return median;
 }
 
+#define SX_MIN_SLICE_US 25.0
+
 /* A task far above the others (4x the median big one, and more than its
  * share of a thread's work) becomes slices that workers run at once. */
 static void plan_splits(jf_onnx_session *s)
@@ -184,7 +186,9 @@ static void plan_splits(jf_onnx_session *s)
             continue;
         int64_t can = op->k->slices(s->m, n);
         int64_t want = op->time_us > total / threads ? 2 * threads : threads;
-        if (can <= 1)
+        /* A slice must stay well above what waking a worker costs. */
+        want = JF__MIN(want, (int64_t)(op->time_us / SX_MIN_SLICE_US));
+        if (can <= 1 || want <= 1)
             continue;
         op->n_slices = JF__MIN(can, want);
         op->scratch = op->k->scratch ? op->k->scratch(s->m, n, op->n_slices) : 0;
