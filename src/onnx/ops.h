@@ -50,6 +50,9 @@ JF__HIDDEN int ops_ints(ox_ctx *c, const ox_node *n, int input, const char *attr
 JF__HIDDEN int ops_floats(ox_ctx *c, const ox_node *n, int input, const char *attr,
                           double *out, int max);
 
+/* Element i of folded contents as an integer, like ox_geti() but with
+ * floating-point values beyond int64 (or NaN) clamped, not undefined. */
+JF__HIDDEN int64_t ops_geti(const ox_tensor *t, int64_t i);
 /* Elements of dims[from..to). */
 JF__HIDDEN int64_t ops_prod(const int64_t *dims, int from, int to);
 /* 1 for integer and boolean dtypes (folded into ival). */

@@ -84,7 +84,7 @@ int ops_ints(ox_ctx *c, const ox_node *n, int input, const char *attr, int64_t *
         const ox_tensor *t;
         int count = list_input(c, n, input, &t);
         for (int i = 0; i < count && i < max; i++)
-            out[i] = ox_geti(t, i);
+            out[i] = ops_geti(t, i);
         return count;
     }
     if (!attr || !ox_attr(n, attr))
@@ -106,6 +106,14 @@ int ops_floats(ox_ctx *c, const ox_node *n, int input, const char *attr, double 
         return OPS_ABSENT;
     ox_attr_floats(n, attr, out, max);
     return (int)JF__MIN(ox_attr(n, attr)->n_floats, INT_MAX);
+}
+
+int64_t ops_geti(const ox_tensor *t, int64_t i)
+{
+    if (t->ival)
+        return t->ival[i];
+    double v = t->fval[i];
+    return v >= 9.2e18 ? INT64_MAX : v > -9.2e18 ? (int64_t)v : INT64_MIN; /* NaN: MIN */
 }
 
 int64_t ops_prod(const int64_t *dims, int from, int to)

@@ -423,10 +423,10 @@ static int where(ox_ctx *c, ox_node *n)
     if (!ox_folded(cond) || !ox_folded(x) || !ox_folded(y) || !ops_fold_room(c, out))
         return 0;
     for (int64_t i = 0; i < ox_numel(out); i++) {
-        const ox_tensor *from = ox_geti(cond, ops_bcast_index(cond, rank, dims, i)) ? x : y;
+        const ox_tensor *from = ops_geti(cond, ops_bcast_index(cond, rank, dims, i)) ? x : y;
         int64_t at = ops_bcast_index(from, rank, dims, i);
         if (out->ival)
-            out->ival[i] = ox_geti(from, at);
+            out->ival[i] = ops_geti(from, at);
         else
             out->fval[i] = ox_getf(from, at);
     }

@@ -597,14 +597,13 @@ static int same_shape(ox_ctx *c, ox_node *n)
 static int batch_norm(ox_ctx *c, ox_node *n)
 {
     const ox_tensor *x = ox_in(c, n, 0), *mean = ox_in(c, n, 3);
+    int32_t dtype = mean ? mean->dtype : x ? x->dtype : OX_UNDEFINED;
     if (same_shape(c, n))
         return -1;
-    if (!ox_known(x))
-        return 0;
-    if (x->rank < 2)
+    if (ox_known(x) && x->rank < 2)
         return ox_fail(c, n, "input '%s' needs rank 2 or more", x->name);
     for (int o = 1; o < n->n_out; o++)
-        if (ops_set(c, n, o, mean ? mean->dtype : x->dtype, 1, &x->dims[1]))
+        if (ox_known(x) ? ops_set(c, n, o, dtype, 1, &x->dims[1]) : ops_unknown(c, n, o, dtype))
             return -1;
     return 0;
 }
@@ -615,16 +614,16 @@ static int layer_norm(ox_ctx *c, ox_node *n)
 {
     const ox_tensor *x = ox_in(c, n, 0);
     int64_t dims[OX_MAX_RANK];
+    int32_t stash = (int32_t)ox_attr_int(n, "stash_type", OX_FLOAT);
     int axis;
     if (same_shape(c, n))
         return -1;
     if (!ox_known(x))
-        return 0;
+        return ops_unknown(c, n, 1, stash), ops_unknown(c, n, 2, stash);
     if (ops_axis(c, n, ox_attr_int(n, "axis", -1), x->rank, &axis))
         return -1;
     for (int d = 0; d < x->rank; d++)
         dims[d] = d < axis ? x->dims[d] : 1;
-    int32_t stash = (int32_t)ox_attr_int(n, "stash_type", OX_FLOAT);
     if (ops_set(c, n, 1, stash, x->rank, dims))
         return -1;
     return ops_set(c, n, 2, stash, x->rank, dims);
@@ -709,9 +708,14 @@ static int resize_from_sizes(ox_ctx *c, const ox_node *n, const ox_tensor *x,
         double r = (double)sizes[i] / (double)JF__MAX(x->dims[axes[i]], 1);
         scale = larger ? fmin(scale, r) : fmax(scale, r);
     }
-    for (int i = 0; i < count; i++)
-        dims[axes[i]] = larger || smaller ? (int64_t)nearbyint(scale * (double)x->dims[axes[i]])
-                                          : sizes[i];
+    for (int i = 0; i < count; i++) {
+        double v = larger || smaller ? nearbyint(scale * (double)x->dims[axes[i]])
+                                     : (double)sizes[i];
+        if (!(v >= 0 && v <= (double)OPS_DIM_MAX))
+            return ox_fail(c, n, "output size %g along axis %lld is out of range", v,
+                           (long long)axes[i]);
+        dims[axes[i]] = (int64_t)v;
+    }
     return 0;
 }
 

@@ -50,7 +50,7 @@ static void fold_gather_map(ox_ctx *c, const ox_tensor *x, ox_tensor *y, index_m
         map(ctx, oc, ic);
         int64_t at = flatten_index(x->rank, x->dims, ic);
         if (y->ival)
-            y->ival[i] = ox_geti(x, at);
+            y->ival[i] = ops_geti(x, at);
         else
             y->fval[i] = ox_getf(x, at);
     }
@@ -254,7 +254,7 @@ static void fold_concat(ox_ctx *c, const ox_node *n, int axis)
             int64_t run = ops_prod(x->dims, axis, x->rank);
             for (int64_t i = 0; i < run; i++, at++)
                 if (y->ival)
-                    y->ival[at] = ox_geti(x, o * run + i);
+                    y->ival[at] = ops_geti(x, o * run + i);
                 else
                     y->fval[at] = ox_getf(x, o * run + i);
         }
@@ -321,7 +321,7 @@ static void fold_split_part(ox_ctx *c, const ox_tensor *x, ox_tensor *y, int axi
         for (int64_t i = 0; i < run; i++, at++) {
             int64_t from = o * x->dims[axis] * inner + offset * inner + i;
             if (y->ival)
-                y->ival[at] = ox_geti(x, from);
+                y->ival[at] = ops_geti(x, from);
             else
                 y->fval[at] = ox_getf(x, from);
         }
@@ -458,14 +458,14 @@ static int fold_gather(ox_ctx *c, const ox_node *n, const ox_tensor *data,
     int64_t dim = data->dims[axis], at = 0;
     for (int64_t o = 0; o < ops_prod(data->dims, 0, axis); o++)
         for (int64_t k = 0; k < count; k++) {
-            int64_t i = ox_geti(idx, k);
+            int64_t i = ops_geti(idx, k);
             if (i < -dim || i >= dim)
                 return ox_fail(c, n, "index %lld is out of range for dimension %lld",
                                (long long)i, (long long)dim);
             i += i < 0 ? dim : 0;
             for (int64_t j = 0; j < inner; j++, at++)
                 if (y->ival)
-                    y->ival[at] = ox_geti(data, (o * dim + i) * inner + j);
+                    y->ival[at] = ops_geti(data, (o * dim + i) * inner + j);
                 else
                     y->fval[at] = ox_getf(data, (o * dim + i) * inner + j);
         }
@@ -599,7 +599,7 @@ static int constant_of_shape(ox_ctx *c, ox_node *n)
         return 0;
     for (int64_t i = 0; i < ox_numel(y); i++)
         if (y->ival)
-            y->ival[i] = ox_folded(&value) ? ox_geti(&value, 0) : 0;
+            y->ival[i] = ox_folded(&value) ? ops_geti(&value, 0) : 0;
         else
             y->fval[i] = ox_folded(&value) ? ox_getf(&value, 0) : 0;
     return 0;
@@ -701,7 +701,7 @@ static int range(ox_ctx *c, ox_node *n)
         return 0;
     for (int64_t i = 0; i < dims[0]; i++)
         if (y->ival)
-            y->ival[i] = ox_geti(t[0], 0) + i * ox_geti(t[2], 0);
+            y->ival[i] = ops_geti(t[0], 0) + i * ops_geti(t[2], 0);
         else
             y->fval[i] = start + (double)i * delta;
     return 0;
