@@ -131,8 +131,10 @@ typedef struct {
     int explain;      /* keep notes on targets, splits and fusions */
 } jf_onnx_session_options;
 
-/* The model must stay alive as long as the session. JF_EINVAL names an
- * operator without a kernel and its node; JF_ENOMEM. *out is set even on
+/* The model must stay alive as long as the session, and so must ex (NULL:
+ * the session runs on a one-thread pool of its own). JF_EINVAL names an
+ * operator without a kernel, or a value of unknown shape or of a dtype the
+ * runtime does not hold, and its node; JF_ENOMEM. *out is set even on
  * failure (for the message); destroy it in both cases. */
 jf_status jf_onnx_session_create(jf_onnx_model *m, const jf_onnx_session_options *opt,
                                  jf_executor *ex, jf_onnx_session **out);

@@ -136,7 +136,13 @@ static jf_status make_plan(jf_onnx_session *s)
         jf_run_combine_params p = jf_run_combine_default_params();
         p.threads = jf_executor_threads(s->ex);
         p.dispatch_ns = jf_measure_dispatch_ns(s->ex);
-        st = jf_combine_for_run(s->job, &p, &s->plan, NULL);
+        jf_run_combine_report report;
+        memset(&report, 0, sizeof report);
+        st = jf_combine_for_run(s->job, &p, &s->plan, &report);
+        if (st == JF_OK)
+            sx_note(s, "combined for running by %s (dispatch %.0f ns, critical path %.6g -> "
+                    "%.6g us)", report.choice[0] ? report.choice : "no combining",
+                    p.dispatch_ns, report.est_cp_before_us, report.est_cp_after_us);
     }
     if (st != JF_OK)
         return sx_fail(s, st, "combining the run job: %s", jf_job_errmsg(s->job));
