@@ -131,6 +131,54 @@ static void pool_point(const pool_plan *p, int64_t plane, const int64_t *o, int6
         p->idx[at] = best_i < 0 ? 0 : best_i;
 }
 
+/* The common case, float 2-D (or 1-D) windows without dilation and no
+ * Indices: window bounds per row and column, straight loops inside. */
+static int pool_plain(const pool_plan *p)
+{
+    const ox_geom *g = &p->g;
+    return p->dtype == OX_FLOAT && !p->idx && g->in[0] == 1 && g->k[0] == 1 && g->d[1] == 1 &&
+           g->d[2] == 1;
+}
+
+/* Window [*a, *b) of output o on axis i, and its size with pads counted. */
+static int64_t pool_window(const ox_geom *g, int i, int64_t o, int64_t *a, int64_t *b)
+{
+    int64_t start = o * g->s[i] - g->pb[i];
+    *a = JF__MAX(start, 0);
+    *b = JF__MIN(start + g->k[i], g->in[i]);
+    if (*b < *a)
+        *b = *a;
+    int64_t padded_end = JF__MIN(start + g->k[i], g->in[i] + g->pe[i]);
+    return JF__MAX(padded_end - JF__MAX(start, -g->pb[i]), 0);
+}
+
+static float pool_window_value(const pool_plan *p, const float *x, int64_t h0, int64_t h1,
+                               int64_t w0, int64_t w1)
+{
+    float acc = p->is_max ? -FLT_MAX : 0.0f;
+    for (int64_t h = h0; h < h1; h++)
+        for (int64_t w = w0; w < w1; w++) {
+            float v = x[h * p->g.in[2] + w];
+            acc = p->is_max ? (v > acc ? v : acc) : acc + v;
+        }
+    return acc;
+}
+
+static void pool_plane_plain(const pool_plan *p, const float *x, float *y)
+{
+    const ox_geom *g = &p->g;
+    for (int64_t oh = 0; oh < g->out[1]; oh++) {
+        int64_t h0, h1, hp = pool_window(g, 1, oh, &h0, &h1);
+        for (int64_t ow = 0; ow < g->out[2]; ow++) {
+            int64_t w0, w1, wp = pool_window(g, 2, ow, &w0, &w1);
+            float v = pool_window_value(p, x, h0, h1, w0, w1);
+            if (!p->is_max)
+                v /= (float)JF__MAX(p->include_pad ? hp * wp : (h1 - h0) * (w1 - w0), 1);
+            y[oh * g->out[2] + ow] = v;
+        }
+    }
+}
+
 int ox_nn_pool_run(const ox_kcall *k)
 {
     pool_plan p = {0};
@@ -139,6 +187,11 @@ int ox_nn_pool_run(const ox_kcall *k)
     int64_t lo, hi;
     ox_slice_range(p.planes, k->slice, k->n_slices, &lo, &hi);
     const ox_geom *g = &p.g;
+    if (pool_plain(&p)) {
+        for (int64_t plane = lo; plane < hi; plane++)
+            pool_plane_plain(&p, (const float *)p.x + plane * p.ihw, (float *)p.y + plane * p.ohw);
+        return 0;
+    }
     for (int64_t plane = lo; plane < hi; plane++)
         for (int64_t q = 0; q < p.ohw; q++) {
             int64_t o[3] = {q / (g->out[1] * g->out[2]), q / g->out[2] % g->out[1], q % g->out[2]};

@@ -299,6 +299,42 @@ static void rs_row(const rs_args *a, const rs_tables *t, int64_t row, float *y)
             y[o] = a->extrapolation;
 }
 
+/* Nearest: the input row an output row reads, -1 where extrapolated. */
+static int64_t rs_source_row(const rs_args *a, const rs_tables *t, int64_t row)
+{
+    int64_t off = 0, mult = 1;
+    for (int i = a->rank - 2; i >= 0; i--) {
+        int64_t src = t->idx[i][row % a->out[i]];
+        if (src < 0)
+            return -1;
+        off += src * mult;
+        mult *= a->in[i];
+        row /= a->out[i];
+    }
+    return off;
+}
+
+/* Nearest rows [lo, hi): one input row gathered through the last axis's
+ * indices, or a copy of the row before when it reads the same input row
+ * (every upscale does). */
+static void rs_nearest_rows(const rs_args *a, const rs_tables *t, int64_t lo, int64_t hi)
+{
+    int last = a->rank - 1;
+    int64_t ow = a->out[last], prev = -2;
+    const int64_t *li = t->idx[last];
+    for (int64_t r = lo; r < hi; r++) {
+        int64_t src = rs_source_row(a, t, r);
+        float *y = a->y + r * ow;
+        const float *xr = a->x + (src < 0 ? 0 : src) * a->in[last];
+        if (src == prev)
+            memcpy(y, y - ow, (size_t)ow * sizeof *y);
+        else
+            for (int64_t o = 0; o < ow; o++)
+                y[o] = src < 0 || li[o] < 0 ? a->extrapolation : xr[li[o]];
+        prev = src;
+    }
+}
+
 static int64_t rs_rows(const ox_view *y)
 {
     int64_t rows = 1;
@@ -319,6 +355,10 @@ int ox_nn_resize_run(const ox_kcall *k)
     rs_build(&a, k->scratch, &t);
     int64_t lo, hi, last = a.out[a.rank - 1];
     ox_slice_range(rs_rows(&k->out[0]), k->slice, k->n_slices, &lo, &hi);
+    if (a.mode == RS_NEAREST) {
+        rs_nearest_rows(&a, &t, lo, hi);
+        return 0;
+    }
     for (int64_t r = lo; r < hi; r++)
         rs_row(&a, &t, r, a.y + r * last);
     return 0;
