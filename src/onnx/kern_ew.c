@@ -315,10 +315,18 @@ void ox_ew_gather_walk(const ew_walk *w, void *dst, const void *src, int esize, 
 }
 
 /* ---- slices, shapes, attributes -------------------------------------------- */
+/* Slices start at multiples of EW_ALIGN elements, so that every element
+ * but the tensor's last few goes through the same (vectorized) path of a
+ * loop whatever the slicing: results are the same bytes for any number of
+ * slices, though libmvec's expf may differ from libm's in the last bit. */
+#define EW_ALIGN 16
+
 void ox_ew_range(const ox_kcall *k, int64_t *lo, int64_t *hi)
 {
-    int64_t n_slices = k->n_slices > 0 ? k->n_slices : 1;
-    ox_slice_range(k->out[0].numel, k->slice, n_slices, lo, hi);
+    int64_t n_slices = k->n_slices > 0 ? k->n_slices : 1, total = k->out[0].numel;
+    ox_slice_range((total + EW_ALIGN - 1) / EW_ALIGN, k->slice, n_slices, lo, hi);
+    *lo = JF__MIN(*lo * EW_ALIGN, total);
+    *hi = JF__MIN(*hi * EW_ALIGN, total);
 }
 
 int64_t ox_ew_numel(const jf_onnx_model *m, int32_t t)

@@ -104,7 +104,8 @@ JF__HIDDEN void ox_ew_copy_strided(void *dst, const void *src, int64_t stride, i
 JF__HIDDEN void ox_ew_gather_walk(const ew_walk *w, void *dst, const void *src, int esize,
                                   int64_t lo, int64_t hi);
 
-/* The calling slice's part [lo, hi) of output 0's elements. */
+/* The calling slice's part [lo, hi) of output 0's elements, cut at multiples of 16
+ * elements (the same bytes for any slicing, kern_ew.c). */
 JF__HIDDEN void ox_ew_range(const ox_kcall *k, int64_t *lo, int64_t *hi);
 /* Slices in blocks of EW_BLOCK output elements (output 0). */
 JF__HIDDEN int64_t ox_ew_slices(const jf_onnx_model *m, const ox_node *n);
