@@ -107,12 +107,15 @@ static void unary_fold_values(ox_ctx *c, unary_fold f, const ox_tensor *x, ox_te
     }
 }
 
-/* Relu, Sigmoid, Sqrt, Neg, Not, ...: Y has X's shape and dtype. */
+/* Relu, Sigmoid, Sqrt, Neg, Not, ...: Y has X's shape and dtype (boolean
+ * for IsNaN and IsInf). */
 static int unary(ox_ctx *c, ox_node *n)
 {
     const unary_op *u = unary_find(n->op);
     if (ops_same(c, n, 0, 0))
         return -1;
+    if (strncmp(n->op, "Is", 2) == 0 && ox_out(c, n, 0))
+        ox_out(c, n, 0)->dtype = OX_BOOL;
     int64_t count = ox_numel(ox_out(c, n, 0));
     n->flops = count > 0 ? u->flops * (double)count : 0;
     unary_fold_values(c, u->fold, ox_in(c, n, 0), ox_out(c, n, 0));
