@@ -162,6 +162,8 @@ bad unsupported "node 'the_det' (Det): no kernel for operator Det" unsupported.o
 bad unknown-input "has no input named 'z'" passthrough.onnx --input z=a/x.npy --output-dir out
 bad twice "--input x is given both a shape and a/x.npy" passthrough.onnx --input x=3x4 \
     --input x=a/x.npy --output-dir out
+bad twice-npy "--input x is given twice (a/x.npy and b/x.npy)" passthrough.onnx --input x=a/x.npy \
+    --input x=b/x.npy --output-dir out
 bad seed "--random-input abc: expected a whole number" passthrough.onnx --random-input abc
 bad repeat "--repeat x: expected a whole number" passthrough.onnx --random-input 1 --repeat x
 bad outdir-file "--output-dir a/x.npy: exists and is not a folder" passthrough.onnx \

@@ -128,22 +128,38 @@ typedef struct {
     jf_onnx_session *s;
 } model_run;
 
+/* Each input once: a file and a shape for one name, or two files, are a
+ * mistake to point out rather than to settle silently. */
+static int check_input_names(const run_onnx_args *o)
+{
+    if (o->n_npy + o->shapes.n_inputs > CLI_MAX_INPUTS)
+        return cli_usage_error("at most %d --input options", CLI_MAX_INPUTS);
+    for (int i = 0; i < o->n_npy; i++) {
+        for (int k = 0; k < o->shapes.n_inputs; k++)
+            if (strcmp(o->shapes.inputs[k].name, o->npy_name[i]) == 0)
+                return cli_usage_error("--input %s is given both a shape and %s", o->npy_name[i],
+                                       o->npy_path[i]);
+        for (int k = 0; k < i; k++)
+            if (strcmp(o->npy_name[k], o->npy_name[i]) == 0)
+                return cli_usage_error("--input %s is given twice (%s and %s)", o->npy_name[i],
+                                       o->npy_path[k], o->npy_path[i]);
+    }
+    return -1;
+}
+
 /* Read every .npy file; its shape joins the shapes the model loads with. */
 static int read_npy_inputs(model_run *r)
 {
     const run_onnx_args *o = &r->a->onnx;
-    if (o->n_npy + o->shapes.n_inputs > CLI_MAX_INPUTS)
-        return cli_usage_error("at most %d --input options", CLI_MAX_INPUTS);
+    int rc = check_input_names(o);
+    if (rc >= 0)
+        return rc;
     r->shapes = o->shapes; /* names stay owned by the options */
     for (int i = 0; i < o->n_npy; i++) {
         char err[512];
         jf_status st = jf_onnx_npy_read(o->npy_path[i], &r->npy[i], err, sizeof err);
         if (st != JF_OK)
             return cli_error(cli_input_exit(st), "%s", err);
-        for (int k = 0; k < o->shapes.n_inputs; k++)
-            if (strcmp(o->shapes.inputs[k].name, o->npy_name[i]) == 0)
-                return cli_usage_error("--input %s is given both a shape and %s", o->npy_name[i],
-                                       o->npy_path[i]);
         jf_onnx_input *in = &r->shapes.inputs[i];
         in->name = o->npy_name[i];
         in->rank = r->npy[i].rank;
