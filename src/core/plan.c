@@ -313,17 +313,19 @@ static void make_offsets(dir_build *b)
  * number to a higher one. */
 static int place_rows(dir_build *b)
 {
-    const jf_plan *plan = b->plan;
-    const uint32_t *tof = plan->target_of;
+    const uint32_t *tof = b->plan->target_of;
+    csr from = b->from, to = b->to; /* locals: the stores below cannot move them */
+    uint32_t n = b->plan->job->n_tasks;
     int forward = 1;
-    for (uint32_t t = 0; t < plan->job->n_tasks; t++) {
+    for (uint32_t t = 0; t < n; t++) {
         uint32_t g = tof[t];
         if (bit(b->gathered, g))
             continue;
-        for (uint64_t e = b->from.off[t], s = b->to.off[g]; e < b->from.off[t + 1]; e++, s++) {
-            b->to.node[s] = tof[b->from.node[e]];
-            b->to.bytes[s] = b->from.bytes[e];
-            forward &= b->to.node[s] > g;
+        for (uint64_t e = from.off[t], s = to.off[g]; e < from.off[t + 1]; e++, s++) {
+            uint32_t h = tof[from.node[e]];
+            to.node[s] = h;
+            to.bytes[s] = from.bytes[e];
+            forward &= h > g;
         }
     }
     for (uint32_t i = 0; i < b->n_list; i++) {
@@ -474,9 +476,12 @@ static void copy_demands(jf_plan *plan)
 {
     const jf_job *job = plan->job;
     size_t nr = (size_t)job->n_res;
-    for (uint32_t t = 0; t < job->n_tasks; t++)
-        for (size_t r = 0; r < nr; r++)
-            plan->demand[plan->target_of[t] * nr + r] = job->demand[r][t];
+    for (size_t r = 0; r < nr; r++) { /* a column at a time: each streams */
+        const double *col = job->demand[r];
+        double *row = plan->demand + r;
+        for (uint32_t t = 0; t < job->n_tasks; t++)
+            row[(size_t)plan->target_of[t] * nr] = col[t];
+    }
 }
 
 /* Resource r of target g: its members' demands folded in member order
