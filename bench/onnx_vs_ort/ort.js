@@ -7,6 +7,9 @@
 //        OUTDIR/NAME.npy (names sanitized as jobfuse does)
 //   node ort.js compare DIR_A DIR_B RTOL ATOL      every .npy of A against B's: prints
 //        "match=yes|no outputs=N max_abs=... max_rel=... bad=..." (exit 0 either way)
+//   node ort.js profile MODEL NAME=IN.npy THREADS JOB.json TRACE.json
+//        time per operator type: ONNX Runtime's own profiler (last of 4 runs) next to
+//        a jobfuse trace of a run with one operator per target (see profile.sh)
 //
 // Only .npy files of float32 are written or compared; that is what the
 // models take and give.
@@ -136,6 +139,82 @@ function compare(dirA, dirB, rtol, atol) {
                 (problems.length ? ` problems="${problems.join('; ')}"` : ''));
 }
 
+// ---- time per operator type ----
+
+// ONNX Runtime's profiler: kernel time per op type in the last of 4 runs.
+async function ortOpTimes(model, inputArg, threads) {
+    const ort = require('onnxruntime-node');
+    const eq = inputArg.lastIndexOf('=');
+    const x = npyRead(inputArg.slice(eq + 1));
+    const prefix = path.join(require('os').tmpdir(), `ort_profile_${process.pid}`);
+    const session = await ort.InferenceSession.create(model, {
+        graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1,
+        executionMode: 'sequential', enableProfiling: true, profileFilePrefix: prefix,
+    });
+    const feeds = {[inputArg.slice(0, eq)]: new ort.Tensor('float32', x.data, x.dims)};
+    for (let i = 0; i < 4; i++)
+        await session.run(feeds);
+    session.endProfiling(); // writes PREFIX_DATE.json
+    const dir = path.dirname(prefix);
+    const file = path.join(dir, fs.readdirSync(dir).find((f) => f.startsWith(path.basename(prefix))));
+    const events = JSON.parse(fs.readFileSync(file, 'utf8'));
+    fs.unlinkSync(file);
+    const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
+    const last = runs[runs.length - 1];
+    const times = {};
+    for (const e of events)
+        if (e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= last.ts &&
+            e.ts <= last.ts + last.dur)
+            add(times, e.args.op_name, e.dur);
+    return {times, total: last.dur};
+}
+
+function add(times, op, us) {
+    const t = times[op] || (times[op] = {n: 0, us: 0});
+    t.n++;
+    t.us += us;
+}
+
+// A jobfuse trace of a run with one operator per target: the task's operator
+// comes from its id when it names a node of the job, else from its position
+// (the session makes one task per running operator, in the job's order).
+function jobfuseOpTimes(jobFile, traceFile) {
+    const job = JSON.parse(fs.readFileSync(jobFile, 'utf8'));
+    const ops = job.tasks.filter((t) => t.op !== 'Input' && t.op !== 'Output');
+    const byId = new Map(ops.map((t) => [t.id, t.op]));
+    const slices = JSON.parse(fs.readFileSync(traceFile, 'utf8')).traceEvents
+        .filter((e) => e.cat === 'target');
+    const times = {};
+    let total = 0;
+    for (const e of slices) {
+        const id = e.args.members[0];
+        const op = byId.get(id.replace(/#.*$/, '')) ||
+            (slices.length === ops.length ? ops[Number(id.slice(1))].op : '?');
+        add(times, op, e.dur);
+        total += e.dur;
+    }
+    return {times, total, mapped: slices.length === ops.length};
+}
+
+async function profile(model, inputArg, threads, jobFile, traceFile) {
+    const o = await ortOpTimes(model, inputArg, threads);
+    const j = jobfuseOpTimes(jobFile, traceFile);
+    const ops = [...new Set([...Object.keys(o.times), ...Object.keys(j.times)])]
+        .sort((a, b) => (j.times[b] || {us: 0}).us - (j.times[a] || {us: 0}).us);
+    const ms = (t) => (t ? (t.us / 1000).toFixed(2) : '-').padStart(8);
+    console.log(`${'op'.padEnd(22)} ${'ort n'.padStart(6)} ${'ort ms'.padStart(8)} ` +
+                `${'jf n'.padStart(6)} ${'jf ms'.padStart(8)}  jf/ort`);
+    for (const op of ops) {
+        const a = o.times[op], b = j.times[op];
+        console.log(`${op.padEnd(22)} ${String(a ? a.n : '-').padStart(6)} ${ms(a)} ` +
+                    `${String(b ? b.n : '-').padStart(6)} ${ms(b)}  ` +
+                    (a && b ? (b.us / a.us).toFixed(2) : '-'));
+    }
+    console.log(`${'run'.padEnd(22)} ${''.padStart(6)} ${ms({us: o.total})} ${''.padStart(6)} ` +
+                `${ms({us: j.total})}  ${(j.total / o.total).toFixed(2)}` +
+                (j.mapped ? '' : '  (jobfuse tasks not matched to operators: counts differ)'));
+}
+
 async function main(argv) {
     const [cmd, ...a] = argv;
     if (cmd === 'input')
@@ -144,8 +223,10 @@ async function main(argv) {
         await runOrt(a[0], a[1], Number(a[2]), Number(a[3]), a[4]);
     else if (cmd === 'compare')
         compare(a[0], a[1], Number(a[2]), Number(a[3]));
+    else if (cmd === 'profile')
+        await profile(a[0], a[1], Number(a[2]), a[3], a[4]);
     else
-        throw new Error('usage: node ort.js input|run|compare ... (see the top of ort.js)');
+        throw new Error('usage: node ort.js input|run|compare|profile ... (see the top of ort.js)');
 }
 
 main(process.argv.slice(2)).catch((e) => {
