@@ -162,15 +162,12 @@ int ox_ew_transpose(const ox_kcall *k)
 }
 
 /* ---- Concat, Split ------------------------------------------------------------------ */
-/* out[lo..hi): each output row (the dimensions from axis on) is the
- * inputs' rows one after the other. */
-int ox_ew_concat(const ox_kcall *k)
+/* The inputs agree with the output outside axis; *row: the elements of one
+ * output row (the dimensions from axis on). */
+static int concat_check(const ox_kcall *k, int axis, int64_t *row)
 {
     const ox_view *y = &k->out[0];
-    int64_t lo, hi, row = 0;
-    int axis = ox_ew_axis(ox_attr_int(k->n, "axis", 0), y->rank), es = ox_ew_esize(y->dtype);
-    if (axis < 0 || k->n->n_in < 1)
-        return ox_kfail(k, "bad axis or no inputs");
+    *row = 0;
     for (int i = 0; i < k->n->n_in; i++) {
         if (same_dtype(k, i, 0))
             return -1;
@@ -179,29 +176,37 @@ int ox_ew_concat(const ox_kcall *k)
         for (int d = 0; d < y->rank; d++)
             if (d != axis && k->in[i].dims[d] != y->dims[d])
                 return ox_kfail(k, "input %d differs from the output outside the axis", i);
-        row += prod(k->in[i].dims, axis, y->rank);
+        *row += prod(k->in[i].dims, axis, y->rank);
     }
-    if (not_in_place(k))
-        return -1;
-    if (row * prod(y->dims, 0, axis) != y->numel)
+    if (*row * prod(y->dims, 0, axis) != y->numel)
         return ox_kfail(k, "the inputs do not add up to the output's shape");
+    return not_in_place(k);
+}
+
+/* out[lo..hi): each output row is the inputs' rows one after the other. */
+int ox_ew_concat(const ox_kcall *k)
+{
+    const ox_view *y = &k->out[0];
+    int64_t lo, hi, row;
+    int axis = ox_ew_axis(ox_attr_int(k->n, "axis", 0), y->rank), es = ox_ew_esize(y->dtype);
+    if (axis < 0 || k->n->n_in < 1)
+        return ox_kfail(k, "bad axis or no inputs");
+    if (concat_check(k, axis, &row))
+        return -1;
     ox_ew_range(k, &lo, &hi);
     for (int64_t at = lo; at < hi;) {
         int64_t r = at / row, col = at % row, start = 0;
-        for (int i = 0; i < k->n->n_in; i++) {
+        for (int i = 0; i < k->n->n_in && at < hi; i++) {
             int64_t len = prod(k->in[i].dims, axis, y->rank);
-            if (col >= start + len) {
-                start += len;
-                continue;
+            if (col < start + len) { /* the run of input i in this row */
+                int64_t take = JF__MIN(start + len - col, hi - at);
+                memcpy((char *)y->data + at * es,
+                       (const char *)k->in[i].data + (r * len + col - start) * es,
+                       (size_t)(take * es));
+                at += take;
+                col += take;
             }
-            int64_t take = JF__MIN(start + len - col, hi - at);
-            memcpy((char *)y->data + at * es,
-                   (const char *)k->in[i].data + (r * len + col - start) * es, (size_t)(take * es));
-            at += take;
-            col += take;
             start += len;
-            if (at >= hi)
-                break;
         }
     }
     return 0;
@@ -258,42 +263,51 @@ static int64_t slice_start(int64_t dim, int64_t start, int64_t step)
     return step > 0 ? JF__MIN(JF__MAX(start, 0), dim) : JF__MIN(JF__MAX(start, 0), dim - 1);
 }
 
-int ox_ew_slice(const ox_kcall *k)
+/* The first index and step of every axis of x (0 and 1 where not sliced). */
+static int slice_params(const ox_kcall *k, const ox_view *x, int64_t *start, int64_t *step)
 {
-    const ox_view *x = &k->in[0], *y = &k->out[0];
-    int64_t l[4][OX_MAX_RANK], stride = 1, lo, hi;
+    int64_t l[4][OX_MAX_RANK];
     int counts[4];
-    if (same_dtype(k, 0, 0) || not_in_place(k) || x->rank != y->rank)
-        return x->rank != y->rank ? ox_kfail(k, "output rank differs") : -1;
     for (int i = 0; i < 4; i++)
         counts[i] = slice_list(k, i, l[i]);
     if (counts[0] < 0 || counts[0] > OX_MAX_RANK || counts[1] != counts[0] ||
         (counts[2] >= 0 && counts[2] != counts[0]) || (counts[3] >= 0 && counts[3] != counts[0]))
         return ox_kfail(k, "starts, ends, axes and steps do not have matching lengths");
+    for (int d = 0; d < x->rank; d++)
+        start[d] = 0, step[d] = 1;
+    for (int i = 0; i < counts[0]; i++) {
+        int axis = ox_ew_axis(counts[2] >= 0 ? l[2][i] : i, x->rank);
+        int64_t by = counts[3] >= 0 ? l[3][i] : 1;
+        if (axis < 0 || by == 0)
+            return ox_kfail(k, "bad axis or step 0");
+        step[axis] = by;
+        start[axis] = slice_start(x->dims[axis], l[0][i], by);
+    }
+    return 0;
+}
+
+/* A walk over the output reading x at start + index * step on every axis,
+ * once each axis is checked to stay inside x. */
+int ox_ew_slice(const ox_kcall *k)
+{
+    const ox_view *x = &k->in[0], *y = &k->out[0];
+    int64_t start[OX_MAX_RANK], step[OX_MAX_RANK], stride = 1, lo, hi;
+    if (same_dtype(k, 0, 0) || not_in_place(k) || x->rank != y->rank)
+        return x->rank != y->rank ? ox_kfail(k, "output rank differs") : -1;
+    if (slice_params(k, x, start, step))
+        return -1;
     ew_walk w;
     ox_ew_walk_init(&w, y->rank, y->dims);
     w.n_ops = 1;
-    for (int d = x->rank - 1; d >= 0; stride *= x->dims[d], d--)
-        w.strides[0][d] = stride;
-    int64_t start[OX_MAX_RANK] = {0}, step[OX_MAX_RANK];
-    for (int d = 0; d < x->rank; d++)
-        step[d] = 1;
-    for (int i = 0; i < counts[0]; i++) {
-        int axis = ox_ew_axis(counts[2] >= 0 ? l[2][i] : i, x->rank);
-        step[axis < 0 ? 0 : axis] = counts[3] >= 0 ? l[3][i] : 1;
-        if (axis < 0 || step[axis] == 0)
-            return ox_kfail(k, "bad axis or step 0");
-        start[axis] = slice_start(x->dims[axis], l[0][i], step[axis]);
-    }
-    for (int d = 0; d < x->rank; d++) {
+    for (int d = x->rank - 1; d >= 0; stride *= x->dims[d], d--) {
         int64_t last;
         if (y->dims[d] > 0 &&
             (__builtin_mul_overflow(y->dims[d] - 1, step[d], &last) ||
              __builtin_add_overflow(last, start[d], &last) || start[d] < 0 ||
              start[d] >= x->dims[d] || last < 0 || last >= x->dims[d]))
             return ox_kfail(k, "the slice of axis %d leaves the input", d);
-        w.base[0] += start[d] * w.strides[0][d];
-        w.strides[0][d] *= step[d];
+        w.base[0] += start[d] * stride;
+        w.strides[0][d] = stride * step[d];
     }
     ox_ew_walk_merge(&w);
     ox_ew_range(k, &lo, &hi);
@@ -390,37 +404,41 @@ int ox_ew_tile(const ox_kcall *k)
 /* ---- DepthToSpace, SpaceToDepth ------------------------------------------------------- */
 /* Both are a reshape to 6-D, a transpose and a reshape back: a walk over
  * the transposed 6-D view of the input. */
+/* The 6-D view of x and the permutation that makes the output of it. */
+static int depth_space_view(const ox_kcall *k, int64_t *d6, const int **perm)
+{
+    static const int dcr[6] = {0, 3, 4, 1, 5, 2}, crd[6] = {0, 1, 4, 2, 5, 3},
+                     s2d[6] = {0, 3, 5, 1, 2, 4};
+    const ox_view *x = &k->in[0];
+    int64_t b = ox_attr_int(k->n, "blocksize", 0);
+    if (x->rank != 4 || b < 1 || b > 65536 || k->out[0].numel != x->numel)
+        return ox_kfail(k, "needs a 4-D input and a blocksize from 1 to 65536");
+    int64_t n = x->dims[0], c = x->dims[1], h = x->dims[2], w = x->dims[3];
+    if (strcmp(k->n->op, "SpaceToDepth") == 0) {
+        int64_t d[6] = {n, c, h / b, b, w / b, b};
+        memcpy(d6, d, sizeof d), *perm = s2d;
+        return h % b || w % b ? ox_kfail(k, "%lld x %lld is not a multiple of blocksize %lld",
+                                         (long long)h, (long long)w, (long long)b) : 0;
+    }
+    int is_crd = strcmp(ox_attr_str(k->n, "mode", "DCR"), "CRD") == 0;
+    int64_t dcr_dims[6] = {n, b, b, c / (b * b), h, w}, crd_dims[6] = {n, c / (b * b), b, b, h, w};
+    memcpy(d6, is_crd ? crd_dims : dcr_dims, sizeof dcr_dims), *perm = is_crd ? crd : dcr;
+    return c % (b * b) ? ox_kfail(k, "%lld channels for blocksize %lld", (long long)c,
+                                  (long long)b) : 0;
+}
+
 int ox_ew_depth_space(const ox_kcall *k)
 {
     const ox_view *x = &k->in[0], *y = &k->out[0];
-    int64_t b = ox_attr_int(k->n, "blocksize", 0), d6[6], s6[6], lo, hi;
-    if (same_dtype(k, 0, 0) || not_in_place(k))
+    int64_t d6[6], s6[6], od[6], lo, hi;
+    const int *perm = NULL;
+    if (same_dtype(k, 0, 0) || not_in_place(k) || depth_space_view(k, d6, &perm))
         return -1;
-    if (x->rank != 4 || b < 1 || y->numel != x->numel)
-        return ox_kfail(k, "needs a 4-D input and a blocksize");
-    int64_t n = x->dims[0], c = x->dims[1], h = x->dims[2], w = x->dims[3];
-    static const int dcr[6] = {0, 3, 4, 1, 5, 2}, crd[6] = {0, 1, 4, 2, 5, 3},
-                     s2d[6] = {0, 3, 5, 1, 2, 4};
-    const int *perm;
-    if (strcmp(k->n->op, "SpaceToDepth") == 0) {
-        if (h % b || w % b)
-            return ox_kfail(k, "%lld x %lld is not a multiple of blocksize %lld", (long long)h,
-                            (long long)w, (long long)b);
-        int64_t d[6] = {n, c, h / b, b, w / b, b};
-        memcpy(d6, d, sizeof d6), perm = s2d;
-    } else {
-        int is_crd = strcmp(ox_attr_str(k->n, "mode", "DCR"), "CRD") == 0;
-        if (c % (b * b))
-            return ox_kfail(k, "%lld channels for blocksize %lld", (long long)c, (long long)b);
-        int64_t dcr_dims[6] = {n, b, b, c / (b * b), h, w}, crd_dims[6] = {n, c / (b * b), b, b, h, w};
-        memcpy(d6, is_crd ? crd_dims : dcr_dims, sizeof d6), perm = is_crd ? crd : dcr;
-    }
     for (int d = 5; d >= 0; d--)
         s6[d] = d == 5 ? 1 : s6[d + 1] * d6[d + 1];
-    ew_walk walk;
-    int64_t od[6];
     for (int d = 0; d < 6; d++)
         od[d] = d6[perm[d]];
+    ew_walk walk;
     ox_ew_walk_init(&walk, 6, od);
     walk.n_ops = 1;
     for (int d = 0; d < 6; d++)

@@ -100,23 +100,44 @@ static int same_count(const ox_kcall *k)
     return 0;
 }
 
-/* Integer inputs: the operators that are defined on them. */
+/* ---- integer and boolean inputs ---- */
+typedef enum { I_NEG, I_ABS, I_RELU, I_SIGN, I_SAME, I_NOT } int_kind;
+
+static int int_kind_of(const char *op, int_kind *kind)
+{
+    static const struct {
+        const char *op;
+        int_kind kind;
+    } ops[] = {{"Neg", I_NEG},    {"Abs", I_ABS},   {"Relu", I_RELU}, {"Sign", I_SIGN},
+               {"Floor", I_SAME}, {"Ceil", I_SAME}, {"Round", I_SAME}, {"Not", I_NOT}};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (strcmp(ops[i].op, op) == 0)
+            return *kind = ops[i].kind, 0;
+    return -1;
+}
+
+static int64_t int_apply(int_kind kind, int64_t v)
+{
+    uint64_t neg = 0 - (uint64_t)v; /* wraps, as the fixed-width type does */
+    switch (kind) {
+    case I_NEG: return (int64_t)neg;
+    case I_ABS: return v < 0 ? (int64_t)neg : v;
+    case I_RELU: return v > 0 ? v : 0;
+    case I_SIGN: return (v > 0) - (v < 0);
+    case I_SAME: return v;
+    case I_NOT: return v == 0;
+    }
+    return v;
+}
+
 static int int_unary(const ox_kcall *k, int64_t lo, int64_t hi)
 {
-    const char *op = k->n->op;
     const ox_view *x = &k->in[0], *y = &k->out[0];
-    int neg = !strcmp(op, "Neg"), abs_ = !strcmp(op, "Abs"), relu = !strcmp(op, "Relu");
-    int sign = !strcmp(op, "Sign"), same = !strcmp(op, "Floor") || !strcmp(op, "Ceil") ||
-                                           !strcmp(op, "Round");
-    if (!neg && !abs_ && !relu && !sign && !same && strcmp(op, "Not"))
+    int_kind kind;
+    if (int_kind_of(k->n->op, &kind))
         return ox_kfail(k, "no kernel for dtype %d", (int)x->dtype);
-    for (int64_t i = lo; i < hi; i++) {
-        int64_t v = ox_ew_get_i(x->data, x->dtype, i);
-        uint64_t u = (uint64_t)v; /* negation wraps, as the fixed-width type does */
-        int64_t r = neg ? (int64_t)(0 - u) : abs_ ? (v < 0 ? (int64_t)(0 - u) : v)
-                    : relu ? (v > 0 ? v : 0) : sign ? (v > 0) - (v < 0) : same ? v : v == 0;
-        ox_ew_set_i(y->data, y->dtype, i, r);
-    }
+    for (int64_t i = lo; i < hi; i++)
+        ox_ew_set_i(y->data, y->dtype, i, int_apply(kind, ox_ew_get_i(x->data, x->dtype, i)));
     return 0;
 }
 
