@@ -382,6 +382,47 @@ static void check_refusal(void)
     jf_onnx_destroy(m);
 }
 
+/* Every allocation of creating and running a session may fail: the
+ * status says so, nothing leaks (ASan), nothing crashes. */
+static void check_alloc_failures(void)
+{
+    const char *path = JF_SOURCE_DIR "/tests/data/onnx/ops/conv_basic.onnx";
+    jf_onnx_model *m = NULL;
+    jf_onnx_options opt = {0};
+    opt.device_gflops = 20;
+    if (jf_onnx_load(path, &opt, &m) != JF_OK) {
+        jf_onnx_destroy(m);
+        return;
+    }
+    jf_combine_params chains = jf_combine_default_params();
+    jf_onnx_session_options so = {0};
+    so.combine = &chains;
+    so.explain = 1;
+    /* How many allocations a whole creation and run makes. */
+    jf_onnx_session *s = NULL;
+    jf_alloc_stats as;
+    jf_alloc_reset_peak();
+    JF_CHECK_STATUS(jf_onnx_session_create(m, &so, executors[2], &s), JF_OK);
+    JF_CHECK_STATUS(jf_onnx_session_run(s, NULL, NULL), JF_OK);
+    jf_alloc_get_stats(&as);
+    jf_onnx_session_destroy(s);
+    for (uint64_t n = 1; n <= as.allocations; n++) {
+        s = NULL;
+        jf_alloc_fail_after(n);
+        jf_status st = jf_onnx_session_create(m, &so, executors[2], &s);
+        if (st == JF_OK)
+            st = jf_onnx_session_run(s, NULL, NULL);
+        jf_alloc_fail_after(0);
+        if (st != JF_OK && st != JF_ENOMEM)
+            jf_test_fail(__FILE__, __LINE__, "allocation %llu failed: %s, %s",
+                         (unsigned long long)n, jf_status_str(st), jf_onnx_session_errmsg(s));
+        jf_onnx_session_destroy(s);
+    }
+    printf("  creating and running a session survived each of its %llu allocations failing\n",
+           (unsigned long long)as.allocations);
+    jf_onnx_destroy(m);
+}
+
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -394,6 +435,7 @@ int main(void)
     for (size_t i = 0; i < 3; i++)
         JF_CHECK_STATUS(jf_executor_local_create(counts[i], &executors[counts[i]]), JF_OK);
     check_refusal();
+    check_alloc_failures();
     int ran = check_folder(JF_SOURCE_DIR "/tests/data/onnx/import");
     ran += check_folder(JF_SOURCE_DIR "/tests/data/onnx/ops");
     const char *quick = getenv("JF_TEST_QUICK");
