@@ -51,11 +51,11 @@ static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, int share_job
     plan->n_targets = n_targets;
     size_t n = share_job ? 0 : job->n_tasks, nt = n_targets, nr = (size_t)job->n_res;
     size_t m = share_job ? 0 : job->n_edges, offs = share_job ? 0 : 2 * (nt + 1);
-    char *at = plan->block = jf__malloc((nt + 1 + offs + 2 * m + nt * nr) * 8 +
-                                        (2 * n + 2 * m + nt) * 4);
+    size_t bytes = (nt + 1 + offs + 2 * m + nt * nr) * 8 + (2 * n + 2 * m + nt) * 4;
+    char *at = plan->block = jf__malloc(bytes);
     if (!at)
         return plan_fail(plan, JF_ENOMEM, "out of memory");
-    advise_huge(at, (nt + 1 + offs + 2 * m + nt * nr) * 8 + (2 * n + 2 * m + nt) * 4);
+    advise_huge(at, bytes);
     plan->member_off = carve(&at, (nt + 1) * 8); /* 8-byte elements first */
     plan->succ_off = carve(&at, offs / 2 * 8);
     plan->pred_off = carve(&at, offs / 2 * 8);
@@ -213,11 +213,13 @@ static int alloc_side(dir_build *b)
     return b->side.node && b->side.bytes ? 0 : -1;
 }
 
+/* The marks, made on the first long row; 0 when out of memory (then rows
+ * are scanned, and the build fails at its end). */
 static int marks_ready(dir_build *b)
 {
     uint32_t nt = b->plan->n_targets;
-    if (b->mark)
-        return 1;
+    if (b->mark || b->failed)
+        return !b->failed;
     b->mark = jf__malloc(((size_t)nt + 1) * sizeof *b->mark);
     b->slot = jf__malloc(((size_t)nt + 1) * sizeof *b->slot);
     if (!b->mark || !b->slot) {
