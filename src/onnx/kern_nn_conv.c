@@ -13,7 +13,7 @@
 
 #include "onnx/kern_nn_impl.h"
 
-enum { CONV_POINTWISE, CONV_DEPTHWISE, CONV_IM2COL };
+enum { CONV_POINTWISE, CONV_DEPTHWISE, CONV_WINOGRAD, CONV_IM2COL };
 
 /* Floats of im2col (or output) block kept at once: about 1 MB, within L2. */
 #define CONV_BLOCK_FLOATS (256 * 1024)
@@ -66,6 +66,8 @@ static int conv_kind(const conv_plan *p)
     if (p->groups == p->cin && p->cout == p->groups && g->in[0] == 1 && g->k[0] == 1 &&
         g->k[1] <= DW_MAX_K)
         return CONV_DEPTHWISE;
+    if (ox_nn_wino_fits(g, p->groups, p->cin, p->cout))
+        return CONV_WINOGRAD;
     return CONV_IM2COL;
 }
 
@@ -136,9 +138,11 @@ static int64_t dw_padded_width(const ox_geom *g)
     return JF__MAX(need, g->pb[2] + g->in[2]);
 }
 
-static size_t conv_scratch_floats(const conv_plan *p)
+/* Scratch for a call computing `cs` output channels. */
+static size_t conv_scratch_floats(const conv_plan *p, int64_t cs)
 {
     switch (p->kind) {
+    case CONV_WINOGRAD: return ox_nn_wino_scratch_floats(&p->g, p->cin, cs);
     case CONV_DEPTHWISE: return (size_t)((p->g.in[1] + 1) * dw_padded_width(&p->g));
     case CONV_IM2COL: return (size_t)(p->ck * p->tile);
     default: return 0;
@@ -387,6 +391,14 @@ static void conv_depthwise(const ox_kcall *k, const conv_plan *p, int64_t n, int
     }
 }
 
+static void conv_winograd(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t oc0,
+                          int64_t oc1)
+{
+    ox_wino_args a = {&p->g, p->cin, p->x + n * p->cin * p->ihw, p->w, p->b, p->y,
+                      n * p->cout * p->ohw};
+    ox_nn_wino_conv(k, &a, oc0, oc1, k->scratch);
+}
+
 /* ---- entry points ---- */
 
 int ox_nn_conv_run(const ox_kcall *k)
@@ -396,15 +408,16 @@ int ox_nn_conv_run(const ox_kcall *k)
         return -1;
     int64_t lo, hi;
     ox_slice_range(p.cout, k->slice, k->n_slices, &lo, &hi);
-    if (conv_scratch_floats(&p) && !k->scratch)
-        return ox_kfail(k, "no scratch memory");
-    if (conv_scratch_floats(&p) * sizeof(float) > ox_nn_conv_scratch(k->m, k->n, k->n_slices))
+    size_t need = conv_scratch_floats(&p, hi - lo) * sizeof(float);
+    if (need && (!k->scratch || need > ox_nn_conv_scratch(k->m, k->n, k->n_slices)))
         return ox_kfail(k, "shapes at run time need more scratch than planned");
     for (int64_t n = 0; n < p.n; n++)
         for (int64_t g = lo / p.cout_g; g < p.groups && g * p.cout_g < hi; g++) {
             int64_t oc0 = JF__MAX(lo, g * p.cout_g), oc1 = JF__MIN(hi, (g + 1) * p.cout_g);
             if (p.kind == CONV_DEPTHWISE)
                 conv_depthwise(k, &p, n, oc0, oc1);
+            else if (p.kind == CONV_WINOGRAD)
+                conv_winograd(k, &p, n, oc0, oc1);
             else
                 conv_gemm(k, &p, n, g, oc0, oc1);
         }
@@ -433,5 +446,8 @@ int64_t ox_nn_conv_slices(const jf_onnx_model *m, const ox_node *n)
 size_t ox_nn_conv_scratch(const jf_onnx_model *m, const ox_node *n, int64_t n_slices)
 {
     conv_plan p = {0};
-    return conv_model_plan(m, n, &p) ? 0 : conv_scratch_floats(&p) * sizeof(float);
+    if (conv_model_plan(m, n, &p))
+        return 0;
+    int64_t cs = (p.cout + n_slices - 1) / JF__MAX(n_slices, 1); /* most channels a slice gets */
+    return conv_scratch_floats(&p, cs) * sizeof(float);
 }
