@@ -438,6 +438,7 @@ int main(void)
     check_alloc_failures();
     int ran = check_folder(JF_SOURCE_DIR "/tests/data/onnx/import");
     ran += check_folder(JF_SOURCE_DIR "/tests/data/onnx/ops");
+    ran += check_folder(JF_SOURCE_DIR "/tests/data/onnx/run");
     const char *quick = getenv("JF_TEST_QUICK");
     static const struct { const char *file; jf_onnx_input in; } real[] = {
         {"cls.onnx", {"x", 4, {1, 3, 48, 192}}},
