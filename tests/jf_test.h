@@ -1124,7 +1124,10 @@ JF_TEST_FN int jf_test_check_plan(const jf_test_model *m, const jf_plan *plan,
         jf_test_check_fixpoint_(m, plan, dem);
         if (stats)
             jf_test_check_stats_(m, plan, stats);
-        JF_CHECK_D(jf_plan_critical_path(plan), >=, jf_job_critical_path(m->job));
+        /* Merging never shortens the longest path; sums of fractional
+         * times in another order may differ in the last bits. */
+        double cp_job = jf_job_critical_path(m->job);
+        JF_CHECK_D(jf_plan_critical_path(plan), >=, cp_job - 1e-9 * fabs(cp_job));
         free(dem);
     }
     free(tof);

@@ -250,6 +250,7 @@ static jf_status inline_branch(jf_onnx_model *m, size_t node, int cond)
         const char *name = m->tensors[to].name;
         m->tensors[to] = m->tensors[from];
         m->tensors[to].name = name;
+        m->tensors[to].alias = from;
     }
     return st;
 }

@@ -50,6 +50,7 @@ int ox_tensor_add(jf_onnx_model *m, const char *name, int32_t *out)
     t->name = name;
     t->rank = -1;
     t->producer = -1;
+    t->alias = -1;
     if (jf__strmap_insert(&m->tensor_map, (uint32_t)m->n_tensors, tensor_key, m))
         return ox_errf(m, "out of memory"), -1;
     *out = (int32_t)m->n_tensors++;
@@ -408,6 +409,8 @@ static int add_graph_outputs(jf_onnx_model *m)
         return ox_errf(m, "out of memory"), -1;
     for (size_t i = 0; i < g->n_output; i++) {
         const char *name = g->output[i]->name ? g->output[i]->name : "";
+        if (!*name)
+            return ox_errf(m, "%s: graph output %zu has no name", m->path, i), -1;
         if (resolve(m, "(graph output)", name, &m->graph_outputs[i]))
             return ox_errf(m, "%s: graph output '%s' is produced by nothing", m->path, name),
                    -1;

@@ -44,6 +44,7 @@ typedef struct {
     int64_t dims[OX_MAX_RANK];
     ox_kind kind;
     int32_t producer;            /* node index, -1 for weights and inputs */
+    int32_t alias;               /* the value this one is (a folded If's output), or -1 */
     uint64_t weight_bytes;       /* stored size of a weight (external too) */
     /* Folded contents (numel elements) when known, else NULL: integers and
      * booleans in ival, floating point in fval. Owned by the model's arena. */

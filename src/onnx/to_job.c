@@ -33,12 +33,20 @@ static jf_status add_end_task(job_build *b, const char *prefix, const char *op,
     return st;
 }
 
+/* The value a folded If's output stands for. */
+static int32_t unalias(const jf_onnx_model *m, int32_t t)
+{
+    while (t >= 0 && m->tensors[t].alias >= 0)
+        t = m->tensors[t].alias;
+    return t;
+}
+
 /* The node's distinct input tensors (explicit, then implicit). */
-static int node_inputs(const ox_node *n, int32_t *out, int max)
+static int node_inputs(const jf_onnx_model *m, const ox_node *n, int32_t *out, int max)
 {
     int count = 0;
     for (int k = 0; k < n->n_in + n->n_implicit; k++) {
-        int32_t t = k < n->n_in ? n->in[k] : n->implicit[k - n->n_in];
+        int32_t t = unalias(m, k < n->n_in ? n->in[k] : n->implicit[k - n->n_in]);
         int seen = t < 0;
         for (int j = 0; j < count && !seen; j++)
             seen = out[j] == t;
@@ -55,7 +63,7 @@ static jf_status add_operator(job_build *b, jf_onnx_model *m, const ox_node *n)
     uint32_t task;
     jf_status st = add_task(b->job, n->id, n->op, &task);
     int32_t ins[MAX_NODE_INPUTS];
-    int count = node_inputs(n, ins, MAX_NODE_INPUTS);
+    int count = node_inputs(m, n, ins, MAX_NODE_INPUTS);
     uint64_t memory = n->subgraph_weight_bytes;
     for (int i = 0; i < count && st == JF_OK; i++) {
         const ox_tensor *t = &m->tensors[ins[i]];
@@ -102,7 +110,7 @@ static jf_status add_tasks(job_build *b, jf_onnx_model *m)
             st = add_operator(b, m, &m->nodes[m->order[i]]);
     for (size_t i = 0; i < m->n_graph_outputs && st == JF_OK; i++) {
         const ox_tensor *t = &m->tensors[m->graph_outputs[i]];
-        uint32_t task, from = b->task_of_tensor[m->graph_outputs[i]];
+        uint32_t task, from = b->task_of_tensor[unalias(m, m->graph_outputs[i])];
         st = add_end_task(b, "output", "Output", t, &task);
         if (st == JF_OK && from != UINT32_MAX)
             st = jf_job_add_dep(b->job, from, task, ox_bytes(t));
@@ -121,12 +129,12 @@ static uint64_t peak_activation(const jf_onnx_model *m)
     int32_t ins[MAX_NODE_INPUTS];
     for (size_t i = 0; i < m->n_order; i++) {
         const ox_node *n = &m->nodes[m->order[i]];
-        int count = node_inputs(n, ins, MAX_NODE_INPUTS);
+        int count = node_inputs(m, n, ins, MAX_NODE_INPUTS);
         for (int k = 0; k < count; k++)
             last[ins[k]] = i + 1;
     }
     for (size_t i = 0; i < m->n_graph_outputs; i++)
-        last[m->graph_outputs[i]] = SIZE_MAX;
+        last[unalias(m, m->graph_outputs[i])] = SIZE_MAX;
     uint64_t live = 0, peak = 0;
     for (size_t i = 0; i < m->n_graph_inputs; i++)
         live += ox_bytes(&m->tensors[m->graph_inputs[i]]);
@@ -137,7 +145,7 @@ static uint64_t peak_activation(const jf_onnx_model *m)
             if (n->out[o] >= 0 && m->tensors[n->out[o]].kind == OX_ACTIVATION)
                 live += ox_bytes(&m->tensors[n->out[o]]);
         peak = JF__MAX(peak, live);
-        int count = node_inputs(n, ins, MAX_NODE_INPUTS);
+        int count = node_inputs(m, n, ins, MAX_NODE_INPUTS);
         for (int k = 0; k < count; k++)
             if (last[ins[k]] == i + 1 && m->tensors[ins[k]].kind != OX_WEIGHT)
                 live -= JF__MIN(live, ox_bytes(&m->tensors[ins[k]]));
