@@ -181,12 +181,16 @@ static uint32_t sweep(jf__combiner *c)
  * topological: the plan needs no second ordering. */
 static jf_status make_plan(jf__combiner *c, jf_plan **out)
 {
-    if (c->merges == 0) /* positions unchanged: every task alone, in topological order */
+    if (c->merges == 0 && c->job->topo_is_index) /* the plan can share the job's graph */
         return jf_plan_identity(c->job, out);
     uint32_t n = c->job->n_tasks, targets = 0;
     jf_status st = jf__plan_alloc(c->job, n - c->merges, out); /* each merge: one group less */
     if (st != JF_OK)
         return st;
+    if (c->merges == 0) { /* every task alone, numbered by its position */
+        memcpy((*out)->target_of, c->ord, (size_t)n * sizeof *c->ord);
+        return jf__plan_build(*out);
+    }
     uint32_t *at = (*out)->target_of; /* first position -> group, then task -> target */
     for (uint32_t i = 0; i < n; i++)
         at[i] = UINT32_MAX;
