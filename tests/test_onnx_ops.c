@@ -3,8 +3,11 @@
  * output shapes and types, and the per-task flops and multiply-accumulates,
  * that expected.json lists — computed there independently, mostly by
  * onnx's own shape inference. Models with inconsistent shapes must fail
- * with the listed message. */
+ * with the listed message. Then every model again with awkward integers
+ * in its attributes and weights (0, -1, 2^40, INT64_MIN, ...): the import
+ * succeeds or fails with a message, never crashes (run it under ASan). */
 #include <jansson.h>
+#include <unistd.h>
 
 #include "jf_test.h"
 #include "jobfuse/onnx.h"
@@ -139,6 +142,91 @@ static void check_model(const char *key, json_t *spec)
     jf_onnx_destroy(m);
 }
 
+/* ---- mutants: awkward values where the rules read integers ---------------- */
+static const int64_t awkward[] = {0, 1, -1, 2, -2, 3, 7, 100, (int64_t)1 << 40, -((int64_t)1 << 40),
+                                  (int64_t)1 << 62, INT64_MAX, INT64_MIN, INT32_MAX};
+
+static int64_t awkward_value(jf_rng *rng)
+{
+    return awkward[jf_rng_below(rng, sizeof awkward / sizeof *awkward)];
+}
+
+static void mutate_attribute(Onnx__GraphProto *g, jf_rng *rng)
+{
+    Onnx__NodeProto *node = g->node[jf_rng_below(rng, (uint32_t)g->n_node)];
+    if (!node->n_attribute)
+        return;
+    Onnx__AttributeProto *a = node->attribute[jf_rng_below(rng, (uint32_t)node->n_attribute)];
+    if (a->n_ints)
+        a->ints[jf_rng_below(rng, (uint32_t)a->n_ints)] = awkward_value(rng);
+    else if (a->has_i)
+        a->i = awkward_value(rng);
+    else if (a->has_f)
+        a->f = (float)awkward_value(rng);
+}
+
+/* An element of an integer or float initializer, in its raw bytes. */
+static void mutate_weight(Onnx__GraphProto *g, jf_rng *rng)
+{
+    Onnx__TensorProto *t = g->initializer[jf_rng_below(rng, (uint32_t)g->n_initializer)];
+    int64_t v = awkward_value(rng);
+    if (t->data_type == OX_INT64 && t->raw_data.len >= 8)
+        memcpy(t->raw_data.data + 8 * jf_rng_below(rng, (uint32_t)(t->raw_data.len / 8)), &v, 8);
+    else if (t->data_type == OX_FLOAT && t->raw_data.len >= 4) {
+        float f = (float)v;
+        memcpy(t->raw_data.data + 4 * jf_rng_below(rng, (uint32_t)(t->raw_data.len / 4)), &f, 4);
+    }
+}
+
+/* The model in buf with 1-3 values changed, written to tmp. */
+static int write_mutant(const unsigned char *buf, size_t len, jf_rng *rng, const char *tmp)
+{
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, buf);
+    if (!mp || !mp->graph || !mp->graph->n_node) {
+        onnx__model_proto__free_unpacked(mp, NULL);
+        return -1;
+    }
+    for (int k = 0, count = 1 + (int)jf_rng_below(rng, 3); k < count; k++)
+        if (mp->graph->n_initializer && jf_rng_chance(rng, 0.5))
+            mutate_weight(mp->graph, rng);
+        else
+            mutate_attribute(mp->graph, rng);
+    size_t size = onnx__model_proto__get_packed_size(mp);
+    uint8_t *out = malloc(size + 1);
+    FILE *f = out ? fopen(tmp, "wb") : NULL;
+    int rc = f && fwrite(out, 1, onnx__model_proto__pack(mp, out), f) == size ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    free(out);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    return rc;
+}
+
+static void check_mutants(const char *file, jf_rng *rng, int rounds, const char *tmp)
+{
+    char path[1024];
+    static unsigned char buf[1 << 16];
+    snprintf(path, sizeof path, OPS_DIR "%s", file);
+    FILE *f = fopen(path, "rb");
+    size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    for (int r = 0; r < rounds && len > 0; r++) {
+        if (write_mutant(buf, len, rng, tmp))
+            continue;
+        jf_onnx_options opt = {NULL, 0, 100.0};
+        jf_onnx_model *m = NULL;
+        jf_job *job = NULL;
+        jf_status st = jf_onnx_load(tmp, &opt, &m);
+        if (st == JF_OK)
+            st = jf_onnx_job(m, &job);
+        if (st != JF_OK)
+            JF_CHECK(jf_onnx_errmsg(m)[0] != '\0');
+        jf_job_destroy(job);
+        jf_onnx_destroy(m);
+    }
+}
+
 int main(void)
 {
     json_error_t err;
@@ -156,6 +244,19 @@ int main(void)
         count++;
     }
     JF_CHECK_U(count, >=, 100);
+    char tmp[] = "/tmp/jf_onnx_ops_XXXXXX";
+    int fd = mkstemp(tmp);
+    if (JF_CHECK(fd >= 0)) {
+        close(fd);
+        jf_log_set(NULL, NULL); /* the mutants' warnings */
+        jf_rng rng = jf_rng_seed(11);
+        json_object_foreach(json_object_get(root, "models"), key, spec) {
+            jf_test_context("%s mutated", key);
+            const char *file = json_string_value(json_object_get(spec, "file"));
+            check_mutants(file, &rng, jf_test_quick() ? 5 : 20, tmp);
+        }
+        unlink(tmp);
+    }
     json_decref(root);
     return jf_test_finish("test_onnx_ops", "models", count);
 }
