@@ -13,6 +13,16 @@
 
 #include "onnx/kernel.h"
 
+/* Hot float loops are compiled for AVX-512 and AVX2 as well as the
+ * baseline, picked at load time (as kern_nn_impl.h's OX_VEC): the build
+ * targets plain x86-64; with the vector math below, a clone's expf is
+ * libmvec's for its width. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define EW_VEC __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define EW_VEC
+#endif
+
 /* glibc's libmvec has SSE versions of these (expf, logf since 2.22, the
  * others since 2.35), as accurate as the scalar ones for our purpose (a few
  * ulp); declaring them `simd` lets the compiler vectorize the loops that

@@ -39,8 +39,8 @@ typedef void (*bin_fn)(const void *a, int64_t sa, const void *b, int64_t sb, voi
 /* One loop per stride pattern, so each is a plain loop the compiler
  * vectorizes; EXPR combines x and y. */
 #define BIN(NAME, T, R, EXPR)                                                       \
-    static void NAME(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po, \
-                     int64_t n)                                                     \
+    EW_VEC static void NAME(const void *pa, int64_t sa, const void *pb, int64_t sb,   \
+                            void *po, int64_t n)                                    \
     {                                                                               \
         const T *a = pa, *b = pb;                                                   \
         R *o = po;                                                                  \

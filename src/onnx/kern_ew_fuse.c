@@ -35,7 +35,7 @@ static int64_t operand_offset(const ox_fused *f, const ox_fuse_step *s, int64_t 
     return off;
 }
 
-static void add_run(float *o, const float *p, int64_t st, int64_t n)
+EW_VEC static void add_run(float *o, const float *p, int64_t st, int64_t n)
 {
     if (st == 0) {
         float v = *p;
@@ -50,7 +50,7 @@ static void add_run(float *o, const float *p, int64_t st, int64_t n)
     }
 }
 
-static void mul_run(float *o, const float *p, int64_t st, int64_t n)
+EW_VEC static void mul_run(float *o, const float *p, int64_t st, int64_t n)
 {
     if (st == 0) {
         float v = *p;
@@ -81,7 +81,7 @@ static void operand_step(const ox_fused *f, const ox_fuse_step *s, float *out, i
     }
 }
 
-static void activation_step(const ox_fuse_step *s, float *o, int64_t n)
+EW_VEC static void activation_step(const ox_fuse_step *s, float *o, int64_t n)
 {
     const float a = s->a, b = s->b;
     switch (s->kind) {

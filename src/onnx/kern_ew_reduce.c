@@ -46,7 +46,7 @@ static const struct reduce_op *reduce_find(const char *op)
 /* NAME_run: ACC over n contiguous PRE(x), from ID, in 8 independent lanes.
  * NAME_rows: acc[i] = ACC(acc[i], PRE(x[i])), or PRE(x[i]) when first. */
 #define REDUCE_FNS(NAME, PRE, ACC, ID)                                       \
-    static float NAME##_run(const float *x, int64_t n)                       \
+    EW_VEC static float NAME##_run(const float *x, int64_t n)                \
     {                                                                        \
         float lane[8] = {ID, ID, ID, ID, ID, ID, ID, ID}, a = ID;            \
         int64_t i = 0;                                                       \
@@ -63,7 +63,7 @@ static const struct reduce_op *reduce_find(const char *op)
             a = ACC(a, lane[j]);                                             \
         return a;                                                            \
     }                                                                        \
-    static void NAME##_rows(float *acc, const float *x, int64_t n, int first) \
+    EW_VEC static void NAME##_rows(float *acc, const float *x, int64_t n, int first) \
     {                                                                        \
         if (first) {                                                         \
             for (int64_t i = 0; i < n; i++) {                                \

@@ -15,7 +15,7 @@ typedef void (*unary_fn)(const float *x, float *y, int64_t n, const unary_params
 
 /* y[i] = EXPR of v = x[i]; x and y may be the same buffer. */
 #define UNARY(NAME, EXPR)                                                         \
-    static void NAME(const float *x, float *y, int64_t n, const unary_params *p)  \
+    EW_VEC static void NAME(const float *x, float *y, int64_t n, const unary_params *p) \
     {                                                                             \
         const float a = p->a, b = p->b;                                           \
         (void)a, (void)b;                                                         \
@@ -199,7 +199,7 @@ static double clip_bound(const ox_kcall *k, int i, int *have)
     return ox_ew_get_f(k->in[i].data, k->in[i].dtype, 0);
 }
 
-static void clip_float(const float *x, float *y, int64_t n, float lo, float hi)
+EW_VEC static void clip_float(const float *x, float *y, int64_t n, float lo, float hi)
 {
     for (int64_t i = 0; i < n; i++) {
         float v = x[i] < lo ? lo : x[i];
