@@ -151,22 +151,34 @@ void cli_run_sigint_restore(const struct sigaction *old)
     sigaction(SIGINT, old, NULL);
 }
 
+/* Repeated runs (a model's --repeat) count as one piece of work for the ETA. */
+static void show_repeated(cli_progress *ps, uint64_t done, uint64_t total, double elapsed)
+{
+    double part = ((double)ps->run + (double)done / (double)total) / ps->runs;
+    fprintf(stderr, "\r  run %d/%d  %llu/%llu targets  ETA %.1f s   ", ps->run + 1, ps->runs,
+            (unsigned long long)done, (unsigned long long)total, elapsed * (1 - part) / part);
+}
+
 static void show_progress(void *user, uint64_t done, uint64_t total)
 {
     cli_progress *ps = user;
     double elapsed = cli_now() - ps->start;
     if (elapsed < 1.0 || done == 0)
         return; /* short runs stay quiet */
+    ps->shown = 1;
+    if (ps->runs > 1) {
+        show_repeated(ps, done, total, elapsed);
+        return;
+    }
     double rate = (double)done / elapsed, eta = (double)(total - done) / rate;
     fprintf(stderr, "\r  %llu/%llu targets  %.3g/s  ETA %.1f s   ",
             (unsigned long long)done, (unsigned long long)total, rate, eta);
-    ps->shown = 1;
 }
 
 void cli_run_progress_attach(const run_args *a, jf_run_params *rp, cli_progress *ps)
 {
     ps->start = cli_now();
-    ps->shown = 0;
+    ps->shown = ps->run = ps->runs = 0;
     if (!a->quiet && isatty(STDERR_FILENO)) {
         rp->progress = show_progress;
         rp->progress_user = ps;

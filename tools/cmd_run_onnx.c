@@ -384,8 +384,10 @@ static int run_all(model_run *r, run_totals *t)
     rp.stop = &cli_run_stop;
     rp.trace = a->trace_path != NULL;
     cli_run_progress_attach(a, &rp, &ps);
+    ps.runs = runs;
     jf_status st = JF_OK;
     for (int i = 0; i < runs && st == JF_OK; i++) {
+        ps.run = i;
         jf_run_stats_free(&t->last);
         memset(&t->last, 0, sizeof t->last);
         double t0 = cli_now();

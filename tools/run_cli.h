@@ -44,6 +44,7 @@ void cli_run_sigint_restore(const struct sigaction *old);
 typedef struct {
     double start;
     int shown;
+    int run, runs;  /* this run (from 0) of runs, when a model is run repeatedly */
 } cli_progress;
 
 /* A progress line on a terminal once a run takes over a second (not with
