@@ -237,8 +237,8 @@ static int transpose(ox_ctx *c, ox_node *n)
 }
 
 /* ---- Concat and Split ---------------------------------------------------------- */
-/* Copies `count` blocks: block b of `parts` sources in turn, each source
- * contributing its own run length per block (folded values only). */
+/* Concat's folded contents: for each index before the axis, each input's
+ * run of elements in turn. */
 static void fold_concat(ox_ctx *c, const ox_node *n, int axis)
 {
     ox_tensor *y = ox_out(c, n, 0);
@@ -327,19 +327,28 @@ static void fold_split_part(ox_ctx *c, const ox_tensor *x, ox_tensor *y, int axi
         }
 }
 
+static int split_unknown(ox_ctx *c, const ox_node *n, int32_t dtype)
+{
+    for (int o = 0; o < n->n_out; o++)
+        ops_unknown(c, n, o, dtype);
+    return 0;
+}
+
 /* Split: the outputs share the input's shape except along axis. */
 static int split(ox_ctx *c, ox_node *n)
 {
     const ox_tensor *x = ox_in(c, n, 0);
     int32_t dtype = x ? x->dtype : OX_UNDEFINED;
-    int64_t dims[OX_MAX_RANK], *sizes = NULL, offset = 0;
-    int axis, rc = 1;
+    int64_t dims[OX_MAX_RANK], offset = 0;
+    int axis;
     if (n->n_out < 1)
         return ox_fail(c, n, "no outputs");
-    if (ox_known(x) && (rc = ops_axis(c, n, ox_attr_int(n, "axis", 0), x->rank, &axis)) == 0)
-        rc = (sizes = jf__malloc((size_t)n->n_out * sizeof *sizes)) == NULL
-                 ? ox_fail(c, n, "out of memory")
-                 : split_sizes(c, n, x->dims[axis], sizes);
+    if (!ox_known(x))
+        return split_unknown(c, n, dtype);
+    if (ops_axis(c, n, ox_attr_int(n, "axis", 0), x->rank, &axis))
+        return -1;
+    int64_t *sizes = jf__malloc((size_t)n->n_out * sizeof *sizes);
+    int rc = sizes ? split_sizes(c, n, x->dims[axis], sizes) : ox_fail(c, n, "out of memory");
     for (int o = 0; rc == 0 && o < n->n_out; o++) {
         memcpy(dims, x->dims, sizeof dims);
         dims[axis] = sizes[o];
@@ -348,10 +357,8 @@ static int split(ox_ctx *c, ox_node *n)
             fold_split_part(c, x, ox_out(c, n, o), axis, offset);
         offset += sizes[o];
     }
-    for (int o = 0; rc > 0 && o < n->n_out; o++)
-        ops_unknown(c, n, o, dtype);
     jf__free(sizes);
-    return rc < 0 ? -1 : 0;
+    return rc > 0 ? split_unknown(c, n, dtype) : rc;
 }
 
 /* ---- Slice ------------------------------------------------------------------------ */
