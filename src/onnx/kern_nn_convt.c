@@ -20,7 +20,17 @@ typedef struct {
     const float *x, *w, *b;
     float *y;
     int64_t tile; /* input pixels per block */
+    int direct;   /* kernel == stride, no pads: every output gets one tap */
 } ct_plan;
+
+static int ct_is_direct(const ox_geom *g)
+{
+    int ok = g->in[0] == 1 && g->k[0] == 1;
+    for (int i = 1; i < OX_SP; i++)
+        ok &= g->k[i] == g->s[i] && g->d[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0 &&
+              g->out[i] == g->in[i] * g->s[i];
+    return ok;
+}
 
 static int ct_shapes(const ox_kcall *k, const ox_view *x, const ox_view *w, ct_plan *p)
 {
@@ -128,6 +138,9 @@ static int ct_prepare(const ox_kcall *k, ct_plan *p)
     p->w = w->data;
     p->y = y->data;
     p->tile = JF__MAX(CT_BLOCK_FLOATS / JF__MAX(p->cout_g * p->kk, 1) / 16 * 16, 64);
+    p->direct = ct_is_direct(&p->g);
+    if (p->direct) /* whole input rows per block */
+        p->tile = JF__MAX(p->tile / JF__MAX(p->g.in[2], 1), 1) * p->g.in[2];
     if (p->tile > p->ihw)
         p->tile = p->ihw;
     return 0;
@@ -195,6 +208,58 @@ static void ct_group(const ox_kcall *k, const ct_plan *p, int64_t n, int64_t g, 
     }
 }
 
+/* y[2j] = a[j] + bias, y[2j + 1] = b[j] + bias. */
+OX_VEC static void ct_interleave2(float *y, const float *a, const float *b, int64_t n, float bias)
+{
+    for (int64_t j = 0; j < n; j++) {
+        y[2 * j] = a[j] + bias;
+        y[2 * j + 1] = b[j] + bias;
+    }
+}
+
+/* Output rows of input row i (band-relative ir) of channel oc from col:
+ * tap (a, b) of input pixel j lands on (i * sh + a, j * sw + b). */
+static void ct_direct_row(const ct_plan *p, float *yc, const float *col, int64_t cnt,
+                          int64_t ocr, int64_t i, int64_t ir, float bias)
+{
+    const ox_geom *g = &p->g;
+    int64_t sh = g->s[1], sw = g->s[2], iw = g->in[2], ow = g->out[2];
+    for (int64_t a = 0; a < sh; a++) {
+        float *yr = yc + (i * sh + a) * ow;
+        const float *c0 = col + (ocr * p->kk + a * sw) * cnt + ir * iw;
+        if (sw == 2) {
+            ct_interleave2(yr, c0, c0 + cnt, iw, bias);
+            continue;
+        }
+        for (int64_t b = 0; b < sw; b++)
+            for (int64_t j = 0; j < iw; j++)
+                yr[j * sw + b] = c0[b * cnt + j] + bias;
+    }
+}
+
+/* kernel == stride without pads: one sgemm per band of input rows, then
+ * each output value is written once (bias included), no accumulation. */
+static void ct_direct(const ox_kcall *k, const ct_plan *p, int64_t n, int64_t g, int64_t oc0,
+                      int64_t oc1)
+{
+    const float *xg = p->x + (n * p->cin + g * p->cin_g) * p->ihw;
+    const float *wg = p->w + g * p->cin_g * p->cout_g * p->kk + (oc0 - g * p->cout_g) * p->kk;
+    int64_t iw = p->g.in[2], rows = p->tile / iw, sh = p->g.s[1], ow = p->g.out[2];
+    for (int64_t i0 = 0; i0 < p->g.in[1]; i0 += rows) {
+        int64_t i1 = JF__MIN(i0 + rows, p->g.in[1]), cnt = (i1 - i0) * iw;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)((oc1 - oc0) * p->kk),
+                    (int)cnt, (int)p->cin_g, 1.0f, wg, (int)(p->cout_g * p->kk),
+                    xg + i0 * iw, (int)p->ihw, 0.0f, k->scratch, (int)cnt);
+        for (int64_t oc = oc0; oc < oc1; oc++) {
+            int64_t at = (n * p->cout + oc) * p->ohw;
+            for (int64_t i = i0; i < i1; i++)
+                ct_direct_row(p, p->y + at, k->scratch, cnt, oc - oc0, i, i - i0,
+                              p->b ? p->b[oc] : 0.0f);
+            ox_nn_finish(k, p->y, at + i0 * sh * ow, (i1 - i0) * sh * ow, 0.0f);
+        }
+    }
+}
+
 int ox_nn_conv_transpose_run(const ox_kcall *k)
 {
     ct_plan p = {0};
@@ -205,7 +270,10 @@ int ox_nn_conv_transpose_run(const ox_kcall *k)
         return ox_kfail(k, "shapes at run time need more scratch than planned");
     int64_t lo, hi;
     ox_slice_range(p.cout, k->slice, k->n_slices, &lo, &hi);
-    for (int64_t n = 0; n < p.n; n++) {
+    for (int64_t n = 0; n < p.n && p.direct; n++)
+        for (int64_t g = lo / JF__MAX(p.cout_g, 1); g < p.groups && g * p.cout_g < hi; g++)
+            ct_direct(k, &p, n, g, JF__MAX(lo, g * p.cout_g), JF__MIN(hi, (g + 1) * p.cout_g));
+    for (int64_t n = 0; n < p.n && !p.direct; n++) {
         for (int64_t oc = lo; oc < hi; oc++) {
             float *yc = p.y + (n * p.cout + oc) * p.ohw, b = p.b ? p.b[oc] : 0.0f;
             for (int64_t i = 0; i < p.ohw; i++)
