@@ -122,10 +122,11 @@ static void compare(const char *model, const setting *st, const outputs *ref, co
 }
 
 /* ---- an independent check of the memory plan ----
- * Two buffers that overlap in the arena must be ordered in the run job:
- * every task that ends the first (its readers, else its producer) reaches
- * the second's producer through the job's edges, or the other way round.
- * Reachability comes from a walk over the job, not from the planner's
+ * Two buffers that overlap in the arena must be ordered by what the
+ * executor honours: every task that ends the first (its readers, else its
+ * producer) comes before the second's producer, either earlier in the same
+ * target or in a target from which the other's can be reached. The
+ * reachability comes from a walk over the plan, not from the planner's
  * bitsets. */
 typedef struct {
     uint64_t lo, hi;
@@ -134,22 +135,35 @@ typedef struct {
     int32_t value;           /* tensor, or -1 for scratch of op `producer` */
 } buffer;
 
-static uint8_t *reach_matrix(const jf_job *job)
+/* r[a * n + b]: task a is done before task b starts, in every run. */
+static uint8_t *reach_matrix(const jf_plan *plan)
 {
-    uint32_t n = jf_job_task_count(job);
-    uint8_t *r = calloc((size_t)n * n + 1, 1);
-    const uint32_t *topo = jf_job_topo_order(job);
-    for (uint32_t k = n; k-- > 0;) {
-        uint32_t t = topo[k];
+    uint32_t n = jf_job_task_count(jf_plan_job(plan)), nt = jf_plan_target_count(plan);
+    uint8_t *treach = calloc((size_t)nt * nt + 1, 1), *r = calloc((size_t)n * n + 1, 1);
+    for (uint32_t g = nt; g-- > 0;) {
         const uint32_t *succ;
         const uint64_t *bytes;
-        uint32_t c = jf_job_succ(job, t, &succ, &bytes);
+        uint32_t c = jf_plan_target_succ(plan, g, &succ, &bytes);
         for (uint32_t j = 0; j < c; j++) {
-            r[(size_t)t * n + succ[j]] = 1;
-            for (uint32_t u = 0; u < n; u++)
-                r[(size_t)t * n + u] |= r[(size_t)succ[j] * n + u];
+            treach[(size_t)g * nt + succ[j]] = 1;
+            for (uint32_t h = 0; h < nt; h++)
+                treach[(size_t)g * nt + h] |= treach[(size_t)succ[j] * nt + h];
         }
     }
+    uint32_t *pos = calloc(n + 1, sizeof *pos);
+    for (uint32_t g = 0; g < nt; g++) {
+        const uint32_t *members;
+        uint32_t c = jf_plan_target_members(plan, g, &members);
+        for (uint32_t k = 0; k < c; k++)
+            pos[members[k]] = k;
+    }
+    for (uint32_t a = 0; a < n; a++)
+        for (uint32_t b = 0; b < n; b++) {
+            uint32_t ga = jf_plan_target_of(plan, a), gb = jf_plan_target_of(plan, b);
+            r[(size_t)a * n + b] = ga == gb ? pos[a] < pos[b] : treach[(size_t)ga * nt + gb];
+        }
+    free(pos);
+    free(treach);
     return r;
 }
 
@@ -217,7 +231,7 @@ static void check_memplan(const jf_onnx_session *s, const char *what)
         cap += (size_t)s->ops[i].n_slices;
     buffer *b = malloc(cap * sizeof *b);
     size_t n = list_buffers(s, b);
-    uint8_t *r = reach_matrix(jf_plan_job(s->plan));
+    uint8_t *r = reach_matrix(s->plan);
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
             int overlap = b[i].lo < b[j].hi && b[j].lo < b[i].hi;

@@ -1,13 +1,14 @@
 /* Where activations and scratch live: offsets in one arena, planned before
  * the first run so that running allocates nothing.
  *
- * Operators may run in parallel, in any order the job's dependencies
- * allow, so two buffers may share memory only when one is entirely done
- * before the other is first written in EVERY such order: B may take A's
- * memory when B's producer depends, through some path of the job, on every
- * reader of A (on A's producer when nothing reads A). Ancestor bitsets over
- * the operators answer that; graph inputs (filled before the run) and
- * outputs (read after it) never give their memory away.
+ * Operators may run in parallel, in any order the plan allows, so two
+ * buffers may share memory only when one is entirely done before the other
+ * is first written in EVERY such order: B may take A's memory when B's
+ * producer is ordered, by the plan's target edges and the order of members
+ * within a target, after every reader of A (after A's producer when nothing
+ * reads A). Ancestor bitsets over the tasks answer that; graph inputs
+ * (filled before the run) and outputs (read after it) never give their
+ * memory away.
  *
  * Offsets are assigned greedily, largest buffer first, each at the lowest
  * offset where it overlaps no buffer it conflicts with — near-optimal on
@@ -29,7 +30,7 @@ typedef struct {
 
 typedef struct {
     jf_onnx_session *s;
-    uint64_t *anc;        /* anc[op * words + w]: ops every run finishes before op */
+    uint64_t *anc;        /* anc[task * words + w]: tasks every run finishes before task */
     size_t words;
     mp_item *items;
     size_t n_items;
@@ -38,36 +39,66 @@ typedef struct {
     int32_t *item_of;     /* item of each root value, -1 */
 } mp;
 
-static int before(const mp *p, uint32_t a, int32_t b)
+static int has(const uint64_t *row, uint32_t bit)
 {
-    return b >= 0 && (p->anc[(size_t)b * p->words + a / 64] >> (a % 64) & 1);
+    return row[bit / 64] >> (bit % 64) & 1;
 }
 
-/* Ancestors of every op along the run job's own edges (the order the
- * executor honours; a fused node's readers still wait for its task). Ops
- * are numbered in a topological order, so one forward pass suffices. */
+static void set(uint64_t *row, uint32_t bit)
+{
+    row[bit / 64] |= (uint64_t)1 << (bit % 64);
+}
+
+/* Every task of op a is done before any task of op b starts. */
+static int before(const mp *p, uint32_t a, int32_t b)
+{
+    if (b < 0)
+        return 0;
+    const sx_op *oa = &p->s->ops[a], *ob = &p->s->ops[b];
+    for (int64_t j = 0; j < ob->n_slices; j++) {
+        const uint64_t *row = &p->anc[(ob->first_task + (size_t)j) * p->words];
+        for (int64_t i = 0; i < oa->n_slices; i++)
+            if (!has(row, oa->first_task + (uint32_t)i))
+                return 0;
+    }
+    return 1;
+}
+
+/* What the executor guarantees: a target starts after every member of its
+ * predecessor targets (and of theirs) is done; members run in their
+ * order. Targets are numbered in a topological order: one forward pass.
+ * The plan's edges include the job's, so this is at least as strong. */
 static int ancestors(mp *p)
 {
-    jf_onnx_session *s = p->s;
-    p->words = (s->n_ops + 63) / 64;
-    p->anc = jf__calloc(s->n_ops * p->words + 1, sizeof *p->anc);
-    if (!p->anc)
-        return -1;
-    for (size_t i = 0; i < s->n_ops; i++) {
-        const uint32_t *pred;
+    const jf_plan *plan = p->s->plan;
+    size_t n_tasks = p->s->n_tasks, n_targets = jf_plan_target_count(plan);
+    p->words = (n_tasks + 63) / 64;
+    p->anc = jf__calloc(n_tasks * p->words + 1, sizeof *p->anc);
+    uint64_t *tanc = jf__calloc(n_targets * p->words + 1, sizeof *tanc);
+    if (!p->anc || !tanc)
+        return jf__free(tanc), -1;
+    for (uint32_t g = 0; g < n_targets; g++) {
+        const uint32_t *pred, *members;
         const uint64_t *bytes;
-        uint64_t *row = &p->anc[i * p->words];
-        /* Every slice of an op has the same predecessors. */
-        uint32_t n = jf_job_pred(s->job, s->ops[i].first_task, &pred, &bytes);
+        uint64_t *row = &tanc[g * p->words];
+        uint32_t n = jf_plan_target_pred(plan, g, &pred, &bytes);
         for (uint32_t k = 0; k < n; k++) {
-            uint32_t q = s->tasks[pred[k]].op;
-            JF_ASSERT(q < i);
-            const uint64_t *from = &p->anc[(size_t)q * p->words];
+            JF_ASSERT(pred[k] < g);
             for (size_t w = 0; w < p->words; w++)
-                row[w] |= from[w];
-            row[q / 64] |= (uint64_t)1 << (q % 64);
+                row[w] |= tanc[pred[k] * p->words + w];
+            uint32_t count = jf_plan_target_members(plan, pred[k], &members);
+            for (uint32_t m = 0; m < count; m++)
+                set(row, members[m]);
+        }
+        uint32_t count = jf_plan_target_members(plan, g, &members);
+        for (uint32_t m = 0; m < count; m++) {
+            uint64_t *mine = &p->anc[members[m] * p->words];
+            memcpy(mine, row, p->words * sizeof *row);
+            for (uint32_t e = 0; e < m; e++)
+                set(mine, members[e]);
         }
     }
+    jf__free(tanc);
     return 0;
 }
 
