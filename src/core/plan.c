@@ -311,6 +311,12 @@ static void make_offsets(dir_build *b)
         b->to.off[g + 1] += b->to.off[g];
 }
 
+/* How many tasks ahead place_rows asks for the places it will write: a
+ * copied row lands at a random place, at a million tasks a cache miss
+ * each; asked for early, the misses overlap instead of queueing (random
+ * 1e6: 110 -> 85 ms). The row offset is asked for further ahead still. */
+#define AHEAD 16
+
 /* Copy the rows into place; 1 when every edge runs from a lower target
  * number to a higher one. */
 static int place_rows(dir_build *b)
@@ -321,6 +327,13 @@ static int place_rows(dir_build *b)
     int forward = 1;
     for (uint32_t t = 0; t < n; t++) {
         uint32_t g = tof[t];
+        if (t + 4 * AHEAD < n)
+            __builtin_prefetch(&to.off[tof[t + 4 * AHEAD]]);
+        if (t + AHEAD < n) {
+            uint64_t ahead = to.off[tof[t + AHEAD]];
+            __builtin_prefetch(&to.node[ahead], 1);
+            __builtin_prefetch(&to.bytes[ahead], 1);
+        }
         if (bit(b->gathered, g))
             continue;
         for (uint64_t e = from.off[t], s = to.off[g]; e < from.off[t + 1]; e++, s++) {
