@@ -304,8 +304,9 @@ static jf_status infer_range(jf_onnx_model *m, size_t first, size_t last)
 
 static int is_conv_or_matmul(const char *op)
 {
-    static const char *const ops[] = {"Conv", "ConvTranspose", "ConvInteger", "MatMul",
-                                      "MatMulInteger", "Gemm", "LSTM", "GRU", "RNN"};
+    static const char *const ops[] = {"Conv",  "ConvTranspose", "ConvInteger", "QLinearConv",
+                                      "MatMul", "MatMulInteger", "QLinearMatMul", "Gemm",
+                                      "Einsum", "LSTM", "GRU", "RNN"};
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         if (strcmp(op, ops[i]) == 0)
             return 1;

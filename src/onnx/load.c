@@ -360,7 +360,7 @@ static int fix_input_shape(jf_onnx_model *m, ox_tensor *t, const Onnx__ValueInfo
     for (int d = 0; d < rank; d++) {
         const Onnx__TensorShapeProto__Dimension *dim = shape ? shape->dim[d] : NULL;
         int fixed = dim && dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
-                    && dim->dim_value > 0;
+                    && dim->dim_value >= 0;
         if (given && fixed && given->dims[d] != dim->dim_value)
             return ox_errf(m, "%s: input '%s' dimension %d is %lld in the model, the "
                            "shape given says %lld", m->path, t->name, d,
@@ -373,6 +373,14 @@ static int fix_input_shape(jf_onnx_model *m, ox_tensor *t, const Onnx__ValueInfo
                         ? dim->dim_param : "unnamed", t->name);
     }
     t->rank = rank;
+    /* Bounds the rules also keep, so that no element count overflows. */
+    double numel = 1;
+    for (int d = 0; d < rank; d++) {
+        numel *= (double)t->dims[d];
+        if (t->dims[d] > ((int64_t)1 << 40) || numel > 0x1p62)
+            return ox_errf(m, "%s: input '%s' is too large (dimension %d is %lld)", m->path,
+                           t->name, d, (long long)t->dims[d]), -1;
+    }
     return 0;
 }
 
