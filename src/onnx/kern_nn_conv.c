@@ -13,7 +13,7 @@
 
 #include "onnx/kern_nn_impl.h"
 
-enum { CONV_POINTWISE, CONV_DEPTHWISE, CONV_WINOGRAD, CONV_IM2COL };
+enum { CONV_POINTWISE, CONV_DEPTHWISE, CONV_SMALL_CIN, CONV_WINOGRAD, CONV_IM2COL };
 
 /* Floats of im2col (or output) block kept at once: about 1 MB, within L2. */
 #define CONV_BLOCK_FLOATS (256 * 1024)
@@ -66,6 +66,8 @@ static int conv_kind(const conv_plan *p)
     if (p->groups == p->cin && p->cout == p->groups && g->in[0] == 1 && g->k[0] == 1 &&
         g->k[1] <= DW_MAX_K)
         return CONV_DEPTHWISE;
+    if (ox_nn_small_fits(g, p->groups, p->cin))
+        return CONV_SMALL_CIN;
     if (ox_nn_wino_fits(g, p->groups, p->cin, p->cout))
         return CONV_WINOGRAD;
     return CONV_IM2COL;
@@ -143,6 +145,7 @@ static size_t conv_scratch_floats(const conv_plan *p, int64_t cs)
 {
     switch (p->kind) {
     case CONV_WINOGRAD: return ox_nn_wino_scratch_floats(&p->g, p->cin, cs);
+    case CONV_SMALL_CIN: return ox_nn_small_scratch_floats(&p->g, p->cin);
     case CONV_DEPTHWISE: return (size_t)((p->g.in[1] + 1) * dw_padded_width(&p->g));
     case CONV_IM2COL: return (size_t)(p->ck * p->tile);
     default: return 0;
@@ -391,12 +394,16 @@ static void conv_depthwise(const ox_kcall *k, const conv_plan *p, int64_t n, int
     }
 }
 
-static void conv_winograd(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t oc0,
-                          int64_t oc1)
+/* The Winograd and small-input paths, in their own files. */
+static void conv_image(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t oc0,
+                       int64_t oc1)
 {
-    ox_wino_args a = {&p->g, p->cin, p->x + n * p->cin * p->ihw, p->w, p->b, p->y,
-                      n * p->cout * p->ohw};
-    ox_nn_wino_conv(k, &a, oc0, oc1, k->scratch);
+    ox_conv_image a = {&p->g, p->cin, p->cout, p->x + n * p->cin * p->ihw, p->w, p->b, p->y,
+                       n * p->cout * p->ohw};
+    if (p->kind == CONV_WINOGRAD)
+        ox_nn_wino_conv(k, &a, oc0, oc1, k->scratch);
+    else
+        ox_nn_small_conv(k, &a, oc0, oc1, k->scratch);
 }
 
 /* ---- entry points ---- */
@@ -416,8 +423,8 @@ int ox_nn_conv_run(const ox_kcall *k)
             int64_t oc0 = JF__MAX(lo, g * p.cout_g), oc1 = JF__MIN(hi, (g + 1) * p.cout_g);
             if (p.kind == CONV_DEPTHWISE)
                 conv_depthwise(k, &p, n, oc0, oc1);
-            else if (p.kind == CONV_WINOGRAD)
-                conv_winograd(k, &p, n, oc0, oc1);
+            else if (p.kind == CONV_WINOGRAD || p.kind == CONV_SMALL_CIN)
+                conv_image(k, &p, n, oc0, oc1);
             else
                 conv_gemm(k, &p, n, g, oc0, oc1);
         }

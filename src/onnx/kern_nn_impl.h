@@ -67,20 +67,30 @@ JF__HIDDEN const ox_view *ox_nn_float_out(const ox_kcall *k, int i, int64_t nume
 JF__HIDDEN void ox_nn_finish(const ox_kcall *k, float *y, int64_t start, int64_t count,
                              float bias);
 
-/* ---- Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs ---- */
+/* ---- dense conv paths in their own files ---- */
+/* One image of a group-1 2-D Conv. */
 typedef struct {
     const ox_geom *g;
-    int64_t cin;
-    const float *x, *w, *b; /* image n's input, all weights [Cout, Cin, 3, 3], bias or NULL */
+    int64_t cin, cout;
+    const float *x, *w, *b; /* image n's input, all weights [Cout, Cin, kh, kw], bias or NULL */
     float *y_all;           /* output 0 */
     int64_t y_off;          /* where image n starts in it */
-} ox_wino_args;
+} ox_conv_image;
+
+/* Winograd F(2x2, 3x3) for 3x3 stride-1 convs (kern_nn_winograd.c). */
 JF__HIDDEN int ox_nn_wino_fits(const ox_geom *g, int64_t groups, int64_t cin, int64_t cout);
 /* Scratch floats for cout_slice output channels. */
 JF__HIDDEN size_t ox_nn_wino_scratch_floats(const ox_geom *g, int64_t cin, int64_t cout_slice);
 /* Output channels [oc0, oc1) of one image, bias and fused steps included. */
-JF__HIDDEN void ox_nn_wino_conv(const ox_kcall *k, const ox_wino_args *a, int64_t oc0,
+JF__HIDDEN void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0,
                                 int64_t oc1, float *scratch);
+
+/* Direct loops for few input channels, like a network's first conv on an
+ * RGB image (kern_nn_convsmall.c); same contract as the Winograd path. */
+JF__HIDDEN int ox_nn_small_fits(const ox_geom *g, int64_t groups, int64_t cin);
+JF__HIDDEN size_t ox_nn_small_scratch_floats(const ox_geom *g, int64_t cin);
+JF__HIDDEN void ox_nn_small_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0,
+                                 int64_t oc1, float *scratch);
 
 /* ---- entry points ---- */
 #define OX_NN_KERNEL(name)                                                                      \

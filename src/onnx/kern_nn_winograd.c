@@ -198,7 +198,7 @@ size_t ox_nn_wino_scratch_floats(const ox_geom *g, int64_t cin, int64_t cout_sli
                     (2 * b.rows + 2) * b.wp);
 }
 
-void ox_nn_wino_conv(const ox_kcall *k, const ox_wino_args *a, int64_t oc0, int64_t oc1,
+void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0, int64_t oc1,
                      float *scratch)
 {
     const ox_geom *g = a->g;
