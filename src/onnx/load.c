@@ -265,9 +265,9 @@ static int assign_ids(jf_onnx_model *m, size_t first)
         ox_node *n = &m->nodes[i];
         const char *name = n->proto->name;
         int named = name && *name;
-        size_t *next = op_counter(m, named ? name : n->op);
         if (n->id)
             continue;
+        size_t *next = op_counter(m, named ? name : n->op);
         if (!next)
             return -1;
         char buf[300];
