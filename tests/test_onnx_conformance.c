@@ -35,43 +35,6 @@ static int is_listed(const char *op)
     return 0;
 }
 
-/* ---- temporary kernels, until the real ones land ----
- * Relu and Add (same shapes, float) let the runtime be tested before the
- * kernel tables are filled; they step aside once the library has its own. */
-static int test_relu(const ox_kcall *k)
-{
-    const float *x = k->in[0].data;
-    float *y = k->out[0].data;
-    int64_t lo, hi;
-    ox_slice_range(k->out[0].numel, k->slice, k->n_slices, &lo, &hi);
-    for (int64_t i = lo; i < hi; i++)
-        y[i] = x[i] > 0 ? x[i] : 0;
-    return 0;
-}
-
-static int test_add(const ox_kcall *k)
-{
-    if (k->in[0].numel != k->out[0].numel || k->in[1].numel != k->out[0].numel ||
-        k->out[0].dtype != OX_FLOAT)
-        return ox_kfail(k, "the test kernel adds floats of equal shapes only");
-    const float *a = k->in[0].data, *b = k->in[1].data;
-    float *y = k->out[0].data;
-    for (int64_t i = 0; i < k->out[0].numel; i++)
-        y[i] = a[i] + b[i];
-    return 0;
-}
-
-static const ox_kernel test_kernels[] = {{"Relu", test_relu, NULL, NULL, 0},
-                                         {"Add", test_add, NULL, NULL, 0}};
-
-static const ox_kernel *test_kernel_find(const char *op)
-{
-    for (size_t i = 0; i < sizeof test_kernels / sizeof *test_kernels; i++)
-        if (strcmp(test_kernels[i].op, op) == 0 && !ox_kernel_find(op))
-            return &test_kernels[i];
-    return NULL;
-}
-
 /* ---- generating the cases ---- */
 
 static int generate(const char *out)
@@ -438,7 +401,6 @@ static int count_fatal(const case_result *cases, size_t n)
         const case_result *r = &cases[i];
         if (r->result != CASE_FAIL)
             continue;
-        /* The temporary test kernels do not count: they cover one shape each. */
         int counts = is_listed(r->op) && ox_kernel_find(r->op) && !documented_skip(r->name);
         printf("%s %s (%s): %s\n", counts ? "FAIL" : "fail (not counted)", r->name, r->op,
                r->why);
@@ -475,7 +437,6 @@ int main(void)
         return 77;
     }
     load_skips();
-    sx_kernel_hook = test_kernel_find;
     const char *quick = getenv("JF_TEST_QUICK"), *only = getenv("JF_CONFORMANCE_ONLY");
     int stride = quick && *quick && strcmp(quick, "0") ? 3 : 1;
     jf_executor *ex = NULL;

@@ -100,10 +100,6 @@ JF__HIDDEN jf_status sx_fuse(jf_onnx_session *s);
 /* Offsets of activations and scratch; sets s->arena_bytes. */
 JF__HIDDEN jf_status sx_memplan(jf_onnx_session *s);
 
-/* Test hook: kernels tried before the library's (tests of the runtime that
- * must not wait for real kernels). NULL in normal use. */
-JF__HIDDEN extern const ox_kernel *(*sx_kernel_hook)(const char *op);
-
 /* Decode a TensorProto's contents (raw_data, typed fields, or external
  * data in dir) into dst as numel elements of the run-time dtype
  * ox_run_dtype(tp->data_type). 0, or -1 with a message in err. */

@@ -88,20 +88,18 @@ static jf_status check_value(jf_onnx_session *s, const ox_node *n, int32_t t)
     return JF_OK;
 }
 
-const ox_kernel *(*sx_kernel_hook)(const char *op);
-
-static const ox_kernel *find_kernel(const jf_onnx_session *s, const ox_node *n)
+static const ox_kernel *find_kernel(const ox_node *n)
 {
-    if (n->opset != s->m->opset)
-        return NULL; /* another domain */
-    const ox_kernel *k = sx_kernel_hook ? sx_kernel_hook(n->op) : NULL;
-    return k ? k : ox_kernel_find(n->op);
+    const char *domain = n->proto->domain;
+    if (domain && *domain && strcmp(domain, "ai.onnx") != 0)
+        return NULL; /* kernels are for the default domain's operators */
+    return ox_kernel_find(n->op);
 }
 
 static jf_status add_op(jf_onnx_session *s, uint32_t node)
 {
     const ox_node *n = &s->m->nodes[node];
-    const ox_kernel *k = find_kernel(s, n);
+    const ox_kernel *k = find_kernel(n);
     if (!k)
         return sx_fail(s, JF_EINVAL, "node '%s' (%s): no kernel for operator %s", n->id, n->op,
                        n->op);
