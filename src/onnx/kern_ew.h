@@ -152,6 +152,7 @@ JF__HIDDEN int ox_ew_depth_space(const ox_kcall *k);
 JF__HIDDEN int ox_ew_gather_elements(const ox_kcall *k);
 JF__HIDDEN int ox_ew_scatter_elements(const ox_kcall *k);
 JF__HIDDEN int ox_ew_scatter_nd(const ox_kcall *k);
+JF__HIDDEN int ox_ew_gather_nd(const ox_kcall *k);
 JF__HIDDEN int ox_ew_one_hot(const ox_kcall *k);
 /* kern_ew_scan.c */
 JF__HIDDEN int ox_ew_cumsum(const ox_kcall *k);
@@ -166,6 +167,7 @@ JF__HIDDEN int ox_ew_reduce(const ox_kcall *k);
 JF__HIDDEN int64_t ox_ew_reduce_slices(const jf_onnx_model *m, const ox_node *n);
 JF__HIDDEN int ox_ew_argreduce(const ox_kcall *k);
 JF__HIDDEN int ox_ew_topk(const ox_kcall *k);
+JF__HIDDEN int ox_ew_mvn(const ox_kcall *k);
 JF__HIDDEN size_t ox_ew_topk_scratch(const jf_onnx_model *m, const ox_node *n,
                                      int64_t n_slices);
 

@@ -10,7 +10,7 @@
 
 typedef enum {
     B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MOD, B_PRELU, B_EQ, B_LT, B_GT, B_LE, B_GE,
-    B_AND, B_OR, B_XOR, B_SHIFT, B_MAX, B_MIN, B_SUM, B_MEAN
+    B_AND, B_OR, B_XOR, B_SHIFT, B_MAX, B_MIN, B_SUM, B_MEAN, B_BITAND, B_BITOR, B_BITXOR
 } bin_code;
 
 static const struct {
@@ -21,7 +21,8 @@ static const struct {
     {"Mod", B_MOD}, {"PRelu", B_PRELU}, {"Equal", B_EQ}, {"Less", B_LT},
     {"Greater", B_GT}, {"LessOrEqual", B_LE}, {"GreaterOrEqual", B_GE}, {"And", B_AND},
     {"Or", B_OR}, {"Xor", B_XOR}, {"BitShift", B_SHIFT}, {"Max", B_MAX}, {"Min", B_MIN},
-    {"Sum", B_SUM}, {"Mean", B_MEAN},
+    {"Sum", B_SUM}, {"Mean", B_MEAN}, {"BitwiseAnd", B_BITAND}, {"BitwiseOr", B_BITOR},
+    {"BitwiseXor", B_BITXOR},
 };
 
 static int bin_find(const char *op, bin_code *code)
@@ -198,6 +199,9 @@ static int64_t int_op(const bin_attrs *at, int64_t x, int64_t y)
         return uy >= 64 ? 0 : at->left ? (int64_t)(ux << uy) : (int64_t)(ux >> uy);
     case B_MAX: return x > y ? x : y;
     case B_MIN: case B_MEAN: return x < y ? x : y;
+    case B_BITAND: return x & y;
+    case B_BITOR: return x | y;
+    case B_BITXOR: return x ^ y;
     }
     return 0;
 }
@@ -222,7 +226,7 @@ static double float_op(const bin_attrs *at, double x, double y)
     case B_XOR: return (x != 0) != (y != 0);
     case B_MAX: return x > y ? x : y;
     case B_MIN: return x < y ? x : y;
-    case B_SHIFT: return 0;
+    case B_SHIFT: case B_BITAND: case B_BITOR: case B_BITXOR: return 0; /* integers only */
     }
     return 0;
 }

@@ -219,3 +219,37 @@ int ox_ew_one_hot(const ox_kcall *k)
             }
     return 0;
 }
+
+/* ---- GatherND ------------------------------------------------------------------------ */
+/* Per batch (the first batch_dims dimensions, shared by data and indices),
+ * each index tuple (indices' last dimension) picks a slice of data that
+ * becomes the next slice of the output. */
+int ox_ew_gather_nd(const ox_kcall *k)
+{
+    const ox_view *x = &k->in[0], *idx = &k->in[1], *y = &k->out[0];
+    int b = (int)ox_attr_int(k->n, "batch_dims", 0), es = ox_ew_esize(x->dtype);
+    if (k->n->n_in < 2 || !x->data || !idx->data || ox_ew_is_float(idx->dtype) || b < 0 ||
+        idx->rank < 1 || b >= JF__MIN(x->rank, idx->rank) || ox_ew_esize(y->dtype) != es)
+        return ox_kfail(k, "bad inputs or batch_dims");
+    int depth = (int)idx->dims[idx->rank - 1];
+    if (depth < 0 || depth > x->rank - b ||
+        memcmp(x->dims, idx->dims, sizeof *x->dims * (size_t)b))
+        return ox_kfail(k, "index tuples of %d do not fit the data", depth);
+    int64_t strides[OX_MAX_RANK], batches = prod(x->dims, 0, b);
+    int64_t tuples = prod(idx->dims, b, idx->rank - 1), slice = prod(x->dims, b + depth, x->rank);
+    row_major(x, strides);
+    if (y->numel != batches * tuples * slice)
+        return ox_kfail(k, "the output's shape does not match");
+    for (int64_t t = 0; t < batches * tuples; t++) {
+        int64_t from = t / JF__MAX(tuples, 1) * (b ? strides[b - 1] : 0);
+        for (int j = 0; j < depth; j++) {
+            int64_t at = index_at(idx, t * depth + j, x->dims[b + j]);
+            if (at < 0)
+                return ox_kfail(k, "index tuple %lld is out of range", (long long)t);
+            from += at * strides[b + j];
+        }
+        memcpy((char *)y->data + t * slice * es, (const char *)x->data + from * es,
+               (size_t)(slice * es));
+    }
+    return 0;
+}

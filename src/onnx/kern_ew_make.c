@@ -86,6 +86,7 @@ int ox_ew_range_op(const ox_kcall *k)
     if (!(count < 9e18) || y->numel != (count > 0 ? (int64_t)count : 0))
         return ox_kfail(k, "start, limit and delta do not give the output's count");
     for (int64_t i = 0; i < y->numel; i++)
-        ox_ew_set_i(y->data, y->dtype, i, (int64_t)((uint64_t)start + (uint64_t)i * (uint64_t)delta));
+        ox_ew_set_i(y->data, y->dtype, i,
+                    (int64_t)((uint64_t)start + (uint64_t)i * (uint64_t)delta));
     return 0;
 }

@@ -426,3 +426,39 @@ int ox_ew_topk(const ox_kcall *k)
         }
     return 0;
 }
+
+/* ---- MeanVarianceNormalization -------------------------------------------------------- */
+/* (x - mean) / (sqrt(E[x^2] - mean^2) + 1e-9) over the axes (0, 2, 3 by
+ * default), as the operator's function body computes it; sums in double. */
+int ox_ew_mvn(const ox_kcall *k)
+{
+    const ox_view *x = &k->in[0], *y = &k->out[0];
+    int64_t axes[OX_MAX_RANK] = {0, 2, 3}, at;
+    uint8_t mask[OX_MAX_RANK] = {0};
+    int count = ox_attr_ints(k->n, "axes", axes, OX_MAX_RANK);
+    if (!x->data || x->dtype != OX_FLOAT || y->dtype != OX_FLOAT || y->numel != x->numel)
+        return ox_kfail(k, "needs float input and output of the same size");
+    for (int i = 0; i < (count < 0 ? 3 : count); i++) {
+        int axis = ox_ew_axis(axes[i], x->rank);
+        if (axis < 0)
+            return ox_kfail(k, "axis %lld is out of range", (long long)axes[i]);
+        mask[axis] = 1;
+    }
+    reduce_plan p;
+    plan_build(&p, x, mask);
+    const float *xs = x->data;
+    float *ys = y->data;
+    for (int64_t o = 0; x->numel && o < x->numel / p.count; o++) {
+        int64_t base = kept_offset(&p, p.nk, o);
+        double sum = 0, sq = 0;
+        odometer od = {{0}, 0, 0};
+        while ((at = odo_next(&od, &p, p.nr)) >= 0)
+            sum += xs[base + at], sq += (double)xs[base + at] * xs[base + at];
+        double mean = sum / (double)p.count, var = sq / (double)p.count - mean * mean;
+        float scale = (float)(1.0 / (sqrt(var > 0 ? var : 0) + 1e-9));
+        odometer od2 = {{0}, 0, 0};
+        while ((at = odo_next(&od2, &p, p.nr)) >= 0)
+            ys[base + at] = (float)(xs[base + at] - mean) * scale;
+    }
+    return 0;
+}

@@ -1,14 +1,14 @@
 /* One-input element-wise kernels: activations and math on float32 in plain
  * loops the compiler vectorizes, the few that take integers (Neg, Abs,
- * Relu, Sign, Not) through the generic element access, Clip and Cast. */
+ * Relu, Sign, Not, BitwiseNot) through the generic element access, Clip
+ * and Cast. */
 #include <float.h>
 #include <math.h>
 
 #include "onnx/kern_ew.h"
 
 typedef struct {
-    float a, b;
-    int neg, pos; /* IsInf's detect_negative, detect_positive */
+    float a, b; /* the operator's attributes (alpha, beta, ...: unary_ops) */
 } unary_params;
 
 typedef void (*unary_fn)(const float *x, float *y, int64_t n, const unary_params *p);
@@ -63,25 +63,58 @@ UNARY(f_floor, floorf(v))
 UNARY(f_ceil, ceilf(v))
 UNARY(f_round, rintf(v)) /* half to even in the default rounding mode, as ONNX */
 UNARY(f_sign, (float)((v > 0) - (v < 0)))
+UNARY(f_celu, (v > 0 ? v : 0.0f) + a * expm1f((v < 0 ? v : 0.0f) / a))
+UNARY(f_thresholded_relu, v > a ? v : 0.0f)
+UNARY(f_shrink, v < -a ? v + b : v > a ? v - b : 0.0f)
+UNARY(f_gelu, 0.5f * v * (1.0f + erff(v * 0.70710678118654752f)))
+UNARY(f_gelu_tanh,
+      0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v))))
+UNARY(f_tan, tanf(v))
+UNARY(f_asin, asinf(v))
+UNARY(f_acos, acosf(v))
+UNARY(f_atan, atanf(v))
+UNARY(f_sinh, sinhf(v))
+UNARY(f_cosh, coshf(v))
+UNARY(f_asinh, asinhf(v))
+UNARY(f_acosh, acoshf(v))
+UNARY(f_atanh, atanhf(v))
 
 typedef struct {
     const char *op;
     unary_fn fn;
-    float a, b; /* attribute defaults of alpha and beta (gamma for Selu) */
+    const char *a_name, *b_name; /* attributes read into a and b (NULL: none) */
+    float a, b;                  /* their defaults */
 } unary_op;
 
 static const unary_op unary_ops[] = {
-    {"Relu", f_relu, 0, 0}, {"LeakyRelu", f_leaky_relu, 0.01f, 0},
-    {"Sigmoid", f_sigmoid, 0, 0}, {"HardSigmoid", f_hard_sigmoid, 0.2f, 0.5f},
-    {"HardSwish", f_hard_swish, 0, 0}, {"Elu", f_elu, 1.0f, 0},
-    {"Selu", f_selu, 1.67326319217681884765625f, 1.05070102214813232421875f},
-    {"Softplus", f_softplus, 0, 0}, {"Softsign", f_softsign, 0, 0},
-    {"Mish", f_mish, 0, 0}, {"Tanh", f_tanh, 0, 0}, {"Erf", f_erf, 0, 0},
-    {"Exp", f_exp, 0, 0}, {"Log", f_log, 0, 0}, {"Sin", f_sin, 0, 0},
-    {"Cos", f_cos, 0, 0}, {"Sqrt", f_sqrt, 0, 0}, {"Reciprocal", f_reciprocal, 0, 0},
-    {"Neg", f_neg, 0, 0}, {"Abs", f_abs, 0, 0}, {"Floor", f_floor, 0, 0},
-    {"Ceil", f_ceil, 0, 0}, {"Round", f_round, 0, 0}, {"Sign", f_sign, 0, 0},
-    {NULL, NULL, 0, 0},
+    {"Relu", f_relu, NULL, NULL, 0, 0},
+    {"LeakyRelu", f_leaky_relu, "alpha", NULL, 0.01f, 0},
+    {"Sigmoid", f_sigmoid, NULL, NULL, 0, 0},
+    {"HardSigmoid", f_hard_sigmoid, "alpha", "beta", 0.2f, 0.5f},
+    {"HardSwish", f_hard_swish, NULL, NULL, 0, 0},
+    {"Elu", f_elu, "alpha", NULL, 1.0f, 0},
+    {"Selu", f_selu, "alpha", "gamma", 1.67326319217681884765625f,
+     1.05070102214813232421875f},
+    {"Celu", f_celu, "alpha", NULL, 1.0f, 0},
+    {"ThresholdedRelu", f_thresholded_relu, "alpha", NULL, 1.0f, 0},
+    {"Shrink", f_shrink, "lambd", "bias", 0.5f, 0},
+    {"Gelu", f_gelu, NULL, NULL, 0, 0}, /* approximate="tanh": f_gelu_tanh */
+    {"Softplus", f_softplus, NULL, NULL, 0, 0},
+    {"Softsign", f_softsign, NULL, NULL, 0, 0},
+    {"Mish", f_mish, NULL, NULL, 0, 0},
+    {"Tanh", f_tanh, NULL, NULL, 0, 0}, {"Erf", f_erf, NULL, NULL, 0, 0},
+    {"Exp", f_exp, NULL, NULL, 0, 0}, {"Log", f_log, NULL, NULL, 0, 0},
+    {"Sin", f_sin, NULL, NULL, 0, 0}, {"Cos", f_cos, NULL, NULL, 0, 0},
+    {"Tan", f_tan, NULL, NULL, 0, 0}, {"Asin", f_asin, NULL, NULL, 0, 0},
+    {"Acos", f_acos, NULL, NULL, 0, 0}, {"Atan", f_atan, NULL, NULL, 0, 0},
+    {"Sinh", f_sinh, NULL, NULL, 0, 0}, {"Cosh", f_cosh, NULL, NULL, 0, 0},
+    {"Asinh", f_asinh, NULL, NULL, 0, 0}, {"Acosh", f_acosh, NULL, NULL, 0, 0},
+    {"Atanh", f_atanh, NULL, NULL, 0, 0}, {"Sqrt", f_sqrt, NULL, NULL, 0, 0},
+    {"Reciprocal", f_reciprocal, NULL, NULL, 0, 0}, {"Neg", f_neg, NULL, NULL, 0, 0},
+    {"Abs", f_abs, NULL, NULL, 0, 0}, {"Floor", f_floor, NULL, NULL, 0, 0},
+    {"Ceil", f_ceil, NULL, NULL, 0, 0}, {"Round", f_round, NULL, NULL, 0, 0},
+    {"Sign", f_sign, NULL, NULL, 0, 0},
+    {NULL, NULL, NULL, NULL, 0, 0},
 };
 
 static const unary_op *unary_find(const char *op)
@@ -101,15 +134,16 @@ static int same_count(const ox_kcall *k)
 }
 
 /* ---- integer and boolean inputs ---- */
-typedef enum { I_NEG, I_ABS, I_RELU, I_SIGN, I_SAME, I_NOT } int_kind;
+typedef enum { I_NEG, I_ABS, I_RELU, I_SIGN, I_SAME, I_NOT, I_BITNOT } int_kind;
 
 static int int_kind_of(const char *op, int_kind *kind)
 {
     static const struct {
         const char *op;
         int_kind kind;
-    } ops[] = {{"Neg", I_NEG},    {"Abs", I_ABS},   {"Relu", I_RELU}, {"Sign", I_SIGN},
-               {"Floor", I_SAME}, {"Ceil", I_SAME}, {"Round", I_SAME}, {"Not", I_NOT}};
+    } ops[] = {{"Neg", I_NEG},    {"Abs", I_ABS},   {"Relu", I_RELU},  {"Sign", I_SIGN},
+               {"Floor", I_SAME}, {"Ceil", I_SAME}, {"Round", I_SAME}, {"Not", I_NOT},
+               {"BitwiseNot", I_BITNOT}};
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         if (strcmp(ops[i].op, op) == 0)
             return *kind = ops[i].kind, 0;
@@ -126,6 +160,7 @@ static int64_t int_apply(int_kind kind, int64_t v)
     case I_SIGN: return (v > 0) - (v < 0);
     case I_SAME: return v;
     case I_NOT: return v == 0;
+    case I_BITNOT: return (int64_t)~(uint64_t)v; /* the width's bits, once stored */
     }
     return v;
 }
@@ -175,10 +210,12 @@ int ox_ew_unary(const ox_kcall *k)
     const unary_op *u = unary_find(op);
     if (!u)
         return ox_kfail(k, "no float kernel");
-    const char *b_name = strcmp(op, "Selu") == 0 ? "gamma" : "beta";
-    unary_params p = {(float)ox_attr_float(k->n, "alpha", u->a),
-                      (float)ox_attr_float(k->n, b_name, u->b), 0, 0};
-    u->fn((const float *)k->in[0].data + lo, (float *)k->out[0].data + lo, hi - lo, &p);
+    unary_params p = {u->a_name ? (float)ox_attr_float(k->n, u->a_name, u->a) : u->a,
+                      u->b_name ? (float)ox_attr_float(k->n, u->b_name, u->b) : u->b};
+    unary_fn fn = u->fn;
+    if (!strcmp(op, "Gelu") && !strcmp(ox_attr_str(k->n, "approximate", "none"), "tanh"))
+        fn = f_gelu_tanh;
+    fn((const float *)k->in[0].data + lo, (float *)k->out[0].data + lo, hi - lo, &p);
     return 0;
 }
 
