@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "combine/combine_impl.h"
+#include "core/plan_impl.h"
 
 static const jf_limit *find_limit(const jf_limit *limits, int n, const char *resource)
 {
@@ -140,6 +141,7 @@ static jf_status alloc_state(jf__combiner *c, int explain)
         *fields[i] = u;
     c->group = (uint8_t *)u;
     c->reason = explain ? c->group + n : NULL;
+    jf__advise_huge(c->parent, 3 * n * sizeof(uint32_t)); /* parent, size, ord: written at once */
     return JF_OK;
 }
 

@@ -19,11 +19,9 @@ static void *carve(char **at, size_t bytes)
     return p;
 }
 
-/* Ask for transparent huge pages over the whole 2 MiB pages inside a large
- * block: a plan of a million tasks faults in some 150 MB, and one fault
- * per 2 MiB instead of per 4 KiB takes a third off its making (Linux;
- * elsewhere, or when the kernel says no, nothing changes). */
-static void advise_huge(void *block, size_t bytes)
+/* A plan of a million tasks faults in some 150 MB: one fault per 2 MiB
+ * instead of per 4 KiB takes a third off its making (see plan_impl.h). */
+void jf__advise_huge(void *block, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
     uintptr_t huge = (uintptr_t)2 << 20, lo = ((uintptr_t)block + huge - 1) & ~(huge - 1);
@@ -55,7 +53,7 @@ static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, int share_job
     char *at = plan->block = jf__malloc(bytes);
     if (!at)
         return plan_fail(plan, JF_ENOMEM, "out of memory");
-    advise_huge(at, bytes);
+    jf__advise_huge(at, bytes);
     plan->member_off = carve(&at, (nt + 1) * 8); /* 8-byte elements first */
     plan->succ_off = carve(&at, offs / 2 * 8);
     plan->pred_off = carve(&at, offs / 2 * 8);

@@ -32,4 +32,10 @@ JF__HIDDEN jf_status jf__plan_alloc(const jf_job *job, uint32_t n_targets, jf_pl
  * the caller to destroy. */
 JF__HIDDEN jf_status jf__plan_build(jf_plan *plan);
 
+/* Ask for transparent huge pages over the whole 2 MiB pages inside
+ * [block, block + bytes): for large arrays that will be written through,
+ * one page fault per 2 MiB instead of per 4 KiB (Linux, when the kernel
+ * allows; elsewhere nothing changes). Shared with the combiner. */
+JF__HIDDEN void jf__advise_huge(void *block, size_t bytes);
+
 #endif
