@@ -339,7 +339,8 @@ static int check_model(const char *path, const jf_onnx_input *in, size_t n_in)
     return rc == 0;
 }
 
-/* Arena of the planned run against the model's peak along one order. */
+/* Arena of the planned run (one thread: operators in order; four: any
+ * order the plan allows) against the model's peak along one order. */
 static void report_real(const char *path, const jf_onnx_input *in)
 {
     jf_onnx_options opt = {0};
@@ -348,16 +349,17 @@ static void report_real(const char *path, const jf_onnx_input *in)
     opt.device_gflops = 20;
     jf_onnx_model *m = NULL;
     jf_job *job = NULL;
-    jf_onnx_session *s = NULL;
-    jf_onnx_session_options so = {0};
-    so.explain = 1;
+    jf_onnx_session *s1 = NULL, *s4 = NULL;
     if (jf_onnx_load(path, &opt, &m) == JF_OK && jf_onnx_job(m, &job) == JF_OK &&
-        jf_onnx_session_create(m, &so, executors[4], &s) == JF_OK)
-        printf("  %s: arena %.2f MB (4 threads, combined, split, fused), model peak %.2f MB, "
-               "weights %.2f MB\n", path, jf_onnx_session_arena_bytes(s) / 1e6,
+        jf_onnx_session_create(m, NULL, executors[1], &s1) == JF_OK &&
+        jf_onnx_session_create(m, NULL, executors[4], &s4) == JF_OK)
+        printf("  %s: arena %.2f MB on 1 thread, %.2f MB on 4 (combined, split, fused); "
+               "model peak %.2f MB; weights %.2f MB\n", path,
+               jf_onnx_session_arena_bytes(s1) / 1e6, jf_onnx_session_arena_bytes(s4) / 1e6,
                jf_onnx_get_stats(m)->peak_activation_bytes / 1e6,
-               jf_onnx_session_weight_bytes(s) / 1e6);
-    jf_onnx_session_destroy(s);
+               jf_onnx_session_weight_bytes(s1) / 1e6);
+    jf_onnx_session_destroy(s1);
+    jf_onnx_session_destroy(s4);
     jf_job_destroy(job);
     jf_onnx_destroy(m);
 }

@@ -63,6 +63,7 @@ struct jf_onnx_session {
     jf_executor *ex;
     jf_executor *own_ex;           /* made when the caller gave none */
     jf_onnx_session_options opt;
+    int serial;                    /* one thread: operators chained in their order */
     sx_value *vals;                /* one per model tensor */
     sx_op *ops;
     size_t n_ops;

@@ -37,6 +37,16 @@ static jf_status add_deps(jf_onnx_session *s, uint32_t i)
     uint32_t from[MAX_PRODUCERS];
     uint64_t bytes[MAX_PRODUCERS];
     int count = producers(s, op, from, bytes, MAX_PRODUCERS);
+    /* On one thread nothing runs side by side: chaining the operators in
+     * their order costs no parallelism and lets memory be reused as in a
+     * sequential run. */
+    if (s->serial && i > 0 && count < MAX_PRODUCERS) {
+        int chained = 0;
+        for (int j = 0; j < count; j++)
+            chained |= from[j] == i - 1;
+        if (!chained)
+            from[count] = i - 1, bytes[count++] = 0;
+    }
     jf_status st = JF_OK;
     for (int j = 0; j < count && st == JF_OK; j++) {
         const sx_op *p = &s->ops[from[j]];
@@ -285,6 +295,10 @@ static jf_status regroup_for_fusion(jf_onnx_session *s)
 jf_status sx_job_build(jf_onnx_session *s)
 {
     double upf = us_per_flop(s->m);
+    s->serial = jf_executor_threads(s->ex) == 1;
+    if (s->serial)
+        sx_note(s, "one thread: the operators run in their order, and memory is reused as "
+                "in a sequential run");
     for (size_t i = 0; i < s->n_ops; i++) {
         sx_op *op = &s->ops[i];
         op->time_us = s->m->nodes[op->node].flops * upf;
