@@ -137,6 +137,34 @@ static int fuse_step(const jf_onnx_session *s, const ox_node *n, int32_t x, ox_f
     return 0;
 }
 
+/* x is read by op alone and is no graph output. */
+static int read_by_alone(const jf_onnx_session *s, int32_t x, uint32_t op)
+{
+    for (size_t i = 0; i < s->m->n_graph_outputs; i++)
+        if (sx_resolve(s, s->m->graph_outputs[i]) == x)
+            return 0;
+    for (size_t i = 0; i < s->n_ops; i++) {
+        const ox_node *n = &s->m->nodes[s->ops[i].node];
+        if (i == op)
+            continue;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && sx_resolve(s, n->in[k]) == x)
+                return 0;
+    }
+    return 1;
+}
+
+int sx_fuse_fits(const jf_onnx_session *s, uint32_t producer, uint32_t op)
+{
+    const ox_node *p = &s->m->nodes[s->ops[producer].node];
+    const ox_node *n = &s->m->nodes[s->ops[op].node];
+    ox_fuse_step step;
+    if (p->n_out < 1 || p->out[0] < 0 || n->n_out < 1 || n->out[0] < 0)
+        return 0;
+    int32_t x = sx_resolve(s, p->out[0]);
+    return fuse_step(s, n, x, &step) && read_by_alone(s, x, op);
+}
+
 /* The op of the member after position k of the target, or -1. */
 static int32_t next_op(const jf_onnx_session *s, const uint32_t *members, uint32_t count,
                        uint32_t k)

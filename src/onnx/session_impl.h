@@ -96,6 +96,10 @@ JF__HIDDEN jf_status sx_values_load(jf_onnx_session *s);
 JF__HIDDEN int32_t sx_resolve(const jf_onnx_session *s, int32_t t);
 /* The job, its plan (combined, split, fused) and the tasks. */
 JF__HIDDEN jf_status sx_job_build(jf_onnx_session *s);
+/* Op's node is an element-wise step that could apply to producer's
+ * output 0 as it is written: its kind, shapes and constant operands fit,
+ * and nothing else reads that output. */
+JF__HIDDEN int sx_fuse_fits(const jf_onnx_session *s, uint32_t producer, uint32_t op);
 /* Fuse element-wise ops into their producers along the plan's targets. */
 JF__HIDDEN jf_status sx_fuse(jf_onnx_session *s);
 /* Offsets of activations and scratch; sets s->arena_bytes. */

@@ -215,16 +215,6 @@ static void plan_splits(jf_onnx_session *s)
 
 /* ---- regrouping for fusion ---- */
 
-static int fusible_op(const char *op)
-{
-    static const char *const ops[] = {"Add", "Mul", "Relu", "LeakyRelu", "Clip", "Sigmoid",
-                                      "HardSigmoid"};
-    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-        if (strcmp(op, ops[i]) == 0)
-            return 1;
-    return 0;
-}
-
 typedef struct {
     uint32_t *group_of, *last, *size;
     uint8_t *joined;  /* per op: moved next to its producer */
@@ -241,14 +231,14 @@ static int try_join(jf_onnx_session *s, regroup *r, uint32_t j)
     const uint32_t *pred;
     const uint64_t *bytes;
     uint32_t n = jf_job_pred(s->job, task, &pred, &bytes);
-    if (op->n_slices != 1 || r->size[g0] != 1 || n == 0 ||
-        !fusible_op(s->m->nodes[op->node].op))
+    if (op->n_slices != 1 || r->size[g0] != 1 || n == 0)
         return 0;
     uint32_t g = r->group_of[pred[0]], p = s->tasks[pred[0]].op;
     for (uint32_t k = 0; k < n; k++)
         if (r->group_of[pred[k]] != g || s->tasks[pred[k]].op != p)
             return 0;
-    if (r->last[g] != pred[n - 1] || (!s->ops[p].k->fuses && !r->joined[p]))
+    if (r->last[g] != pred[n - 1] || (!s->ops[p].k->fuses && !r->joined[p]) ||
+        !sx_fuse_fits(s, p, j))
         return 0;
     r->group_of[task] = g;
     r->last[g] = task;
