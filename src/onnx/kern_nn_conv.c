@@ -234,9 +234,8 @@ static void conv_gemm(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t 
             bm = col;
             ldb = cnt;
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(oc1 - oc0), (int)cnt,
-                    (int)p->ck, 1.0f, p->w + oc0 * p->ck, (int)p->ck, bm, (int)ldb, 0.0f,
-                    p->y + (n * p->cout + oc0) * p->ohw + p0, (int)p->ohw);
+        ox_nn_sgemm(oc1 - oc0, cnt, p->ck, p->w + oc0 * p->ck, p->ck, bm, ldb,
+                    p->y + (n * p->cout + oc0) * p->ohw + p0, p->ohw);
         conv_finish_block(k, p, n, oc0, oc1, p0, cnt);
     }
 }

@@ -104,8 +104,7 @@ static void mm_rows(const mm_shape *s, const float *a, const float *b, float *y,
         memset(y, 0, (size_t)(rows * s->n) * sizeof *y);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)s->n, (int)s->k, 1.0f,
-                a, (int)s->k, b, (int)s->n, 0.0f, y, (int)s->n);
+    ox_nn_sgemm(rows, s->n, s->k, a, s->k, b, s->n, y, s->n);
 }
 
 int ox_nn_matmul_run(const ox_kcall *k)

@@ -9,8 +9,6 @@
  *   U = G g G^T,  V = B^T d B,  Y = A^T M A  (Lavin and Gray, 2015)
  */
 #pragma GCC optimize("fp-contract=fast")
-#include <cblas.h>
-
 #include "onnx/kern_nn_impl.h"
 
 #define WINO_TILES 256 /* tiles per block: V and M stay within L2 */
@@ -215,9 +213,8 @@ void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0, int
         int64_t tb = bb.rows * bb.tw;
         wino_input(g, a->x, cin, ty0, &bb, band, v);
         for (int t = 0; t < 16; t++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)cs, (int)tb, (int)cin,
-                        1.0f, u + t * cs * cin, (int)cin, v + t * cin * tb, (int)tb, 0.0f,
-                        mm + t * cs * tb, (int)tb);
+            ox_nn_sgemm(cs, tb, cin, u + t * cs * cin, cin, v + t * cin * tb, tb,
+                        mm + t * cs * tb, tb);
         wino_output(g, mm, cs, ty0, &bb, y);
     }
     for (int64_t c = oc0; c < oc1; c++)
