@@ -5,9 +5,9 @@
 
 static int task_fn(void *arg);
 
-/* Producers of the operator's inputs, distinct, with the bytes read. */
-static int producers(const jf_onnx_session *s, const sx_op *op, uint32_t *from, uint64_t *bytes,
-                     int max)
+/* Producers of the operator's inputs, distinct, with the bytes read; room
+ * for n_in + 1 entries. */
+static int producers(const jf_onnx_session *s, const sx_op *op, uint32_t *from, uint64_t *bytes)
 {
     const ox_node *n = &s->m->nodes[op->node];
     int count = 0;
@@ -19,8 +19,6 @@ static int producers(const jf_onnx_session *s, const sx_op *op, uint32_t *from, 
         int j = 0;
         while (j < count && from[j] != p)
             j++;
-        if (j == count && count == max)
-            continue;
         if (j == count)
             from[count] = p, bytes[count++] = 0;
         bytes[j] += s->vals[t].bytes;
@@ -28,26 +26,30 @@ static int producers(const jf_onnx_session *s, const sx_op *op, uint32_t *from, 
     return count;
 }
 
-#define MAX_PRODUCERS 256
+/* On one thread nothing runs side by side: chaining the operators in their
+ * order costs no parallelism and lets memory be reused as in a sequential
+ * run. */
+static int chain_previous(uint32_t i, uint32_t *from, uint64_t *bytes, int count)
+{
+    for (int j = 0; j < count; j++)
+        if (from[j] == i - 1)
+            return count;
+    from[count] = i - 1;
+    bytes[count] = 0;
+    return count + 1;
+}
 
 /* Every slice of the reader depends on every slice of each producer. */
 static jf_status add_deps(jf_onnx_session *s, uint32_t i)
 {
     const sx_op *op = &s->ops[i];
-    uint32_t from[MAX_PRODUCERS];
-    uint64_t bytes[MAX_PRODUCERS];
-    int count = producers(s, op, from, bytes, MAX_PRODUCERS);
-    /* On one thread nothing runs side by side: chaining the operators in
-     * their order costs no parallelism and lets memory be reused as in a
-     * sequential run. */
-    if (s->serial && i > 0 && count < MAX_PRODUCERS) {
-        int chained = 0;
-        for (int j = 0; j < count; j++)
-            chained |= from[j] == i - 1;
-        if (!chained)
-            from[count] = i - 1, bytes[count++] = 0;
-    }
-    jf_status st = JF_OK;
+    size_t room = (size_t)s->m->nodes[op->node].n_in + 2;
+    uint32_t *from = jf__malloc(room * sizeof *from);
+    uint64_t *bytes = jf__malloc(room * sizeof *bytes);
+    jf_status st = from && bytes ? JF_OK : JF_ENOMEM;
+    int count = st == JF_OK ? producers(s, op, from, bytes) : 0;
+    if (st == JF_OK && s->serial && i > 0)
+        count = chain_previous(i, from, bytes, count);
     for (int j = 0; j < count && st == JF_OK; j++) {
         const sx_op *p = &s->ops[from[j]];
         uint64_t share = bytes[j] / (uint64_t)(p->n_slices * op->n_slices);
@@ -56,6 +58,8 @@ static jf_status add_deps(jf_onnx_session *s, uint32_t i)
                 st = jf_job_add_dep(s->job, p->first_task + (uint32_t)a,
                                     op->first_task + (uint32_t)b, share);
     }
+    jf__free(from);
+    jf__free(bytes);
     return st;
 }
 
