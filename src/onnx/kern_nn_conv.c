@@ -278,11 +278,18 @@ static inline __attribute__((always_inline)) void
 dw_block(const float *const *rows, const float *wl, float bias, float *y, int64_t ow, int64_t off,
          const int kh, const int kw, const int64_t sw, const int64_t dw)
 {
-    v16 acc = (v16){0} + bias;
-    for (int a = 0; a < kh; a++)
+    /* One accumulator per kernel row: independent chains, so the FMAs
+     * overlap instead of waiting on each other's latency. */
+    v16 acc[DW_MAX_K];
+    for (int a = 0; a < kh; a++) {
+        acc[a] = (v16){0};
         for (int b = 0; b < kw; b++)
-            acc += wl[a * kw + b] * v16_load_strided(rows[a] + ow * sw + off + b * dw, sw);
-    memcpy(y + ow, &acc, sizeof acc);
+            acc[a] += wl[a * kw + b] * v16_load_strided(rows[a] + ow * sw + off + b * dw, sw);
+    }
+    v16 sum = (v16){0} + bias;
+    for (int a = 0; a < kh; a++)
+        sum += acc[a];
+    memcpy(y + ow, &sum, sizeof sum);
 }
 
 /* Output columns [lo, hi) of one row, whose taps are all inside the
@@ -356,9 +363,10 @@ OX_VEC static void dw_plane(const ox_geom *g, const float *x, const float *w, fl
         }
         float *yr = y + oh * ow_n;
         int64_t done = dw_interior(g, rows, w, bias, yr, lo, hi);
-        for (int64_t ow = 0; ow < ow_n; ow++)
-            if (ow < lo || ow >= done)
-                yr[ow] = dw_point(g, rows, w, bias, ow);
+        for (int64_t ow = 0; ow < lo; ow++)
+            yr[ow] = dw_point(g, rows, w, bias, ow);
+        for (int64_t ow = JF__MAX(done, lo); ow < ow_n; ow++)
+            yr[ow] = dw_point(g, rows, w, bias, ow);
     }
 }
 
