@@ -21,6 +21,7 @@ typedef struct {
     float *y;
     int64_t tile; /* input pixels per block */
     int direct;   /* kernel == stride, no pads: every output gets one tap */
+    float *wt;    /* scratch for the transposed weights */
 } ct_plan;
 
 static int ct_is_direct(const ox_geom *g)
@@ -192,18 +193,34 @@ static void col2im(const ct_plan *p, float *yn, int64_t oc0, int64_t oc1, int64_
     }
 }
 
+/* Scratch floats: the col block, then the transposed weights. */
+static size_t ct_scratch_floats(const ct_plan *p)
+{
+    return (size_t)(p->cout_g * p->kk * (p->tile + p->cin_g));
+}
+
+/* W_g^T for channels [oc0, oc1) of group g: rows (channel, tap), columns
+ * the group's input channels, so the product is a plain sgemm. */
+static const float *ct_weights_t(const ct_plan *p, int64_t g, int64_t oc0, int64_t oc1)
+{
+    const float *wg = p->w + g * p->cin_g * p->cout_g * p->kk + (oc0 - g * p->cout_g) * p->kk;
+    int64_t rows = (oc1 - oc0) * p->kk, ld = p->cout_g * p->kk;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t ci = 0; ci < p->cin_g; ci++)
+            p->wt[r * p->cin_g + ci] = wg[ci * ld + r];
+    return p->wt;
+}
+
 /* Channels [oc0, oc1) of group g (global channel numbers) for image n. */
 static void ct_group(const ox_kcall *k, const ct_plan *p, int64_t n, int64_t g, int64_t oc0,
                      int64_t oc1)
 {
     const float *xg = p->x + (n * p->cin + g * p->cin_g) * p->ihw;
-    const float *wg = p->w + g * p->cin_g * p->cout_g * p->kk + (oc0 - g * p->cout_g) * p->kk;
+    const float *wt = ct_weights_t(p, g, oc0, oc1);
     int64_t rows = (oc1 - oc0) * p->kk;
     for (int64_t q0 = 0; q0 < p->ihw; q0 += p->tile) {
         int64_t cnt = JF__MIN(p->tile, p->ihw - q0);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)cnt, (int)p->cin_g,
-                    1.0f, wg, (int)(p->cout_g * p->kk), xg + q0, (int)p->ihw, 0.0f, k->scratch,
-                    (int)cnt);
+        ox_nn_sgemm(rows, cnt, p->cin_g, wt, p->cin_g, xg + q0, p->ihw, k->scratch, cnt);
         col2im(p, p->y + n * p->cout * p->ohw, oc0, oc1, q0, cnt, k->scratch);
     }
 }
@@ -243,13 +260,12 @@ static void ct_direct(const ox_kcall *k, const ct_plan *p, int64_t n, int64_t g,
                       int64_t oc1)
 {
     const float *xg = p->x + (n * p->cin + g * p->cin_g) * p->ihw;
-    const float *wg = p->w + g * p->cin_g * p->cout_g * p->kk + (oc0 - g * p->cout_g) * p->kk;
+    const float *wt = ct_weights_t(p, g, oc0, oc1);
     int64_t iw = p->g.in[2], rows = p->tile / iw, sh = p->g.s[1], ow = p->g.out[2];
     for (int64_t i0 = 0; i0 < p->g.in[1]; i0 += rows) {
         int64_t i1 = JF__MIN(i0 + rows, p->g.in[1]), cnt = (i1 - i0) * iw;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)((oc1 - oc0) * p->kk),
-                    (int)cnt, (int)p->cin_g, 1.0f, wg, (int)(p->cout_g * p->kk),
-                    xg + i0 * iw, (int)p->ihw, 0.0f, k->scratch, (int)cnt);
+        ox_nn_sgemm((oc1 - oc0) * p->kk, cnt, p->cin_g, wt, p->cin_g, xg + i0 * iw, p->ihw,
+                    k->scratch, cnt);
         for (int64_t oc = oc0; oc < oc1; oc++) {
             int64_t at = (n * p->cout + oc) * p->ohw;
             for (int64_t i = i0; i < i1; i++)
@@ -265,9 +281,10 @@ int ox_nn_conv_transpose_run(const ox_kcall *k)
     ct_plan p = {0};
     if (ct_prepare(k, &p))
         return -1;
-    size_t need = (size_t)(p.cout_g * p.kk * p.tile) * sizeof(float);
+    size_t need = ct_scratch_floats(&p) * sizeof(float);
     if (need > ox_nn_conv_transpose_scratch(k->m, k->n, k->n_slices) || !k->scratch)
         return ox_kfail(k, "shapes at run time need more scratch than planned");
+    p.wt = (float *)k->scratch + p.cout_g * p.kk * p.tile;
     int64_t lo, hi;
     ox_slice_range(p.cout, k->slice, k->n_slices, &lo, &hi);
     for (int64_t n = 0; n < p.n && p.direct; n++)
@@ -308,7 +325,7 @@ int64_t ox_nn_conv_transpose_slices(const jf_onnx_model *m, const ox_node *n)
 size_t ox_nn_conv_transpose_scratch(const jf_onnx_model *m, const ox_node *n, int64_t n_slices)
 {
     ct_plan p = {0};
-    return ct_model_plan(m, n, &p) ? 0 : (size_t)(p.cout_g * p.kk * p.tile) * sizeof(float);
+    return ct_model_plan(m, n, &p) ? 0 : ct_scratch_floats(&p) * sizeof(float);
 }
 
 /* ---- ConvInteger ---- */
