@@ -8,8 +8,6 @@
  * And ConvInteger (uint8/int8 in, int32 out), computed directly: the
  * models that use it are small, and exact integer sums matter more. */
 #pragma GCC optimize("fp-contract=fast")
-#include <cblas.h>
-
 #include "onnx/kern_nn_impl.h"
 
 #define CT_BLOCK_FLOATS (256 * 1024)
