@@ -143,21 +143,24 @@ static int rs_prepare(const ox_kcall *k, rs_args *a)
 
 /* ---- coordinates and taps ---- */
 
+/* The input coordinate of output coordinate o, in float arithmetic as ONNX
+ * Runtime does it (double would round x / 0.6 = 5 down to 4.999...). */
 static double rs_source(const rs_args *a, int ax, int64_t o)
 {
-    double s = a->scale[ax], in = (double)a->in[ax], out = a->out_len[ax], x = (double)o;
+    float s = (float)a->scale[ax], in = (float)a->in[ax], out = (float)a->out_len[ax];
+    float x = (float)o;
     switch (a->coord) {
-    case CT_HALF: return (x + 0.5) / s - 0.5;
-    case CT_PYTORCH: return out != 1 ? (x + 0.5) / s - 0.5 : -0.5;
-    case CT_ALIGN: return out != 1 ? x * (in - 1) / (out - 1) : 0.0;
+    case CT_HALF: return (x + 0.5f) / s - 0.5f;
+    case CT_PYTORCH: return out != 1 ? (x + 0.5f) / s - 0.5f : -0.5f;
+    case CT_ALIGN: return out != 1 ? x * (in - 1) / (out - 1) : 0.0f;
     case CT_ASYM: return x / s;
-    case CT_TF_HALF_NN: return (x + 0.5) / s;
+    case CT_TF_HALF_NN: return (x + 0.5f) / s;
     case CT_HALF_SYM: {
-        double adj = (double)a->out[ax] / out, off = in / 2 * (1 - adj);
-        return off + (x + 0.5) / s - 0.5;
+        float adj = (float)a->out[ax] / out, off = in / 2 * (1 - adj);
+        return off + (x + 0.5f) / s - 0.5f;
     }
     default: { /* tf_crop_and_resize */
-        double r0 = a->roi[ax], r1 = a->roi[a->rank + ax];
+        float r0 = (float)a->roi[ax], r1 = (float)a->roi[a->rank + ax];
         if (out != 1)
             return r0 * (in - 1) + x * (r1 - r0) * (in - 1) / (out - 1);
         return r0 * (in - 1) + (r1 - r0) * (in - 1) / 2;
@@ -198,6 +201,15 @@ static void rs_taps(const rs_args *a, int ax, int64_t o, int64_t *idx, float *w)
         for (int t = 0; t < a->taps; t++) {
             idx[t] = -1;
             w[t] = 0;
+        }
+        return;
+    }
+    if (a->scale[ax] == 1.0 && a->out[ax] == n && a->coord != CT_TF_CROP) {
+        /* An axis left alone maps straight through, as in ONNX Runtime
+         * (tf_half_pixel_for_nn would otherwise round 0.5 up to 1). */
+        for (int t = 0; t < a->taps; t++) {
+            idx[t] = o;
+            w[t] = t == 0 ? 1.0f : 0.0f;
         }
         return;
     }
