@@ -71,6 +71,13 @@ check plan-model-last "$(tail -1 plan2.txt | grep -q '^tasks_before=5 ' && echo 
     "last line: $(tail -1 plan2.txt)"
 check plan-model-summary "$(grep -q 'multiply-accumulates' plan2.txt && echo 0 || echo 1)" \
     "no model summary: $(cat plan2.txt)"
+# The plan of a model records how it was imported: reading it back (show)
+# imports the model again with the same shapes.
+"$BIN" show plan2.json --dot -o plan2.dot 2>show.txt
+check show-model-plan "$?" "show of a model's plan failed: $(cat show.txt)"
+check show-model-plan-dot "$(grep -q 'Relu_1' plan2.dot && echo 0 || echo 1)" "no task in the DOT"
+check source-onnx "$(grep -q '"onnx": {"device_gflops": 10, "inputs": {"x": "8x4"}}' plan2.json && echo 0 || echo 1)" \
+    "source.onnx missing: $(head -3 plan2.json)"
 "$BIN" import --help >help.txt
 check help "$(grep -q -- '--input NAME=SHAPE' help.txt && echo 0 || echo 1)" "import --help"
 

@@ -65,6 +65,9 @@ int cli_onnx_option(cli_onnx_args *o, int argc, char **argv, int *i);
 void cli_onnx_args_free(cli_onnx_args *o);
 /* Load the model and make its job; -1 on success, else an exit status. */
 int cli_read_onnx(const char *path, const cli_onnx_args *o, jf_onnx_model **model, jf_job **job);
+/* How a model was imported, for the plan's source.onnx: the --input shapes
+ * and the device speed used. Input names are written as given. */
+void cli_onnx_source_json(const cli_onnx_args *o, double gflops, char *buf, size_t size);
 /* Operators, weights, multiply-accumulates, peak memory, largest tasks. */
 void cli_print_onnx_summary(const char *path, const jf_onnx_model *model, const jf_job *job);
 #define CLI_ONNX_USAGE                                                              \

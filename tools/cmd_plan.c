@@ -171,6 +171,11 @@ static int record_source(jf_plan *plan, const plan_args *a)
     free(abs);
     if (st == JF_OK)
         st = jf_plan_set_options_json(plan, opts);
+    if (st == JF_OK && cli_is_onnx(a->job_path)) {
+        char how[4096];
+        cli_onnx_source_json(&a->onnx, a->onnx.device_gflops, how, sizeof how);
+        st = jf_plan_set_source_onnx(plan, how);
+    }
     return st == JF_OK ? 0 : cli_error(CLI_FAIL, "out of memory");
 }
 
@@ -218,6 +223,8 @@ int cli_plan(int argc, char **argv)
         rc = cli_read_onnx(a.job_path, &a.onnx, &model, &job);
         if (rc < 0 && !a.quiet)
             cli_print_onnx_summary(a.job_path, model, job);
+        if (rc < 0) /* the plan records the speed used, measured or given */
+            a.onnx.device_gflops = jf_onnx_get_stats(model)->device_gflops;
     } else {
         jf_status st = jf_job_read_json(a.job_path, &job);
         rc = st == JF_OK ? -1 : cli_error(cli_input_exit(st), "%s", jf_job_errmsg(job));

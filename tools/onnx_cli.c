@@ -146,3 +146,19 @@ void cli_print_onnx_summary(const char *path, const jf_onnx_model *model, const 
     print_top(job, "memory", jf_job_resource_find(job, "memory"), 1);
     print_top(job, "time", jf_job_resource_find(job, "time"), 0);
 }
+
+void cli_onnx_source_json(const cli_onnx_args *o, double gflops, char *buf, size_t size)
+{
+    size_t len = (size_t)snprintf(buf, size, "{\"device_gflops\": %.17g, \"inputs\": {", gflops);
+    for (int i = 0; i < o->n_inputs && len < size; i++) {
+        const jf_onnx_input *in = &o->inputs[i];
+        len += (size_t)snprintf(buf + len, size - len, "%s\"%s\": \"", i ? ", " : "", in->name);
+        for (int d = 0; d < in->rank && len < size; d++)
+            len += (size_t)snprintf(buf + len, size - len, "%s%lld", d ? "x" : "",
+                                    (long long)in->dims[d]);
+        if (len < size)
+            len += (size_t)snprintf(buf + len, size - len, "\"");
+    }
+    if (len < size)
+        snprintf(buf + len, size - len, "}}");
+}

@@ -61,6 +61,10 @@ const char *jf_plan_target_note(const jf_plan *plan, uint32_t target);
 /* Where a plan came from, recorded in the file so `run PLAN` can find and
  * check the job. Both strings are copied; sha256 is 64 hex digits. */
 jf_status jf_plan_set_source(jf_plan *plan, const char *path, const char *sha256);
+/* For a plan of an ONNX model: how it was imported, as a JSON object text
+ * {"inputs": {"x": "1x3x640x640"}, "device_gflops": 100}, kept as
+ * source.onnx so that reading the plan imports the model the same way. */
+jf_status jf_plan_set_source_onnx(jf_plan *plan, const char *json_object);
 /* Options recorded in the file's "options" object, as a JSON object text. */
 jf_status jf_plan_set_options_json(jf_plan *plan, const char *json_object);
 

@@ -639,6 +639,7 @@ void jf_plan_destroy(jf_plan *plan)
     jf__free(plan->source_path);
     jf__free(plan->source_sha256);
     jf__free(plan->options_json);
+    jf__free(plan->source_onnx_json);
     jf__free(plan);
 }
 
@@ -745,4 +746,9 @@ jf_status jf_plan_set_source(jf_plan *plan, const char *path, const char *sha256
 jf_status jf_plan_set_options_json(jf_plan *plan, const char *json_object)
 {
     return replace_string(&plan->options_json, json_object);
+}
+
+jf_status jf_plan_set_source_onnx(jf_plan *plan, const char *json_object)
+{
+    return replace_string(&plan->source_onnx_json, json_object);
 }

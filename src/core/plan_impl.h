@@ -21,6 +21,7 @@ struct jf_plan {
     int *device;                  /* -1 when not placed */
     char **notes;                 /* NULL until a note is set */
     char *source_path, *source_sha256, *options_json;
+    char *source_onnx_json;       /* how a model source was imported, or NULL */
 };
 
 /* A plan of n_targets targets, empty: the caller fills target_of (per task,

@@ -12,7 +12,10 @@
 
 #include "core/internal.h"
 #include "io/json_load.h"
+#include "jobfuse/onnx.h"
 #include "jobfuse/plan.h"
+
+#define JF_PLAN_MAX_ONNX_INPUTS 64
 
 typedef struct {
     const char *path; /* the plan file */
@@ -110,8 +113,51 @@ static jf_status check_sha(jf__plan_reader *rd, const char *job_path, const char
     return JF_OK;
 }
 
-static jf_status read_job(jf__plan_reader *rd, const char *job_path, jf_job **out_job)
+/* The inputs' shapes and the device speed the model was imported with. */
+static jf_status onnx_options(jf__plan_reader *rd, const json_t *how, jf_onnx_input *inputs,
+                              jf_onnx_options *opt)
 {
+    const json_t *given = json_object_get(how, "inputs");
+    const char *name;
+    const json_t *shape;
+    memset(opt, 0, sizeof *opt);
+    opt->inputs = inputs;
+    opt->device_gflops = json_number_value(json_object_get(how, "device_gflops"));
+    json_object_foreach((json_t *)given, name, shape) {
+        if (opt->n_inputs == JF_PLAN_MAX_ONNX_INPUTS || !json_is_string(shape) ||
+            jf_onnx_parse_shape(json_string_value(shape), &inputs[opt->n_inputs]))
+            return fail(rd, JF_EPARSE, "%s: source.onnx.inputs.%s is not a shape like "
+                        "\"1x3x640x640\"", rd->path, name);
+        inputs[opt->n_inputs++].name = name;
+    }
+    return JF_OK;
+}
+
+/* A model source is imported again as it was when the plan was made. */
+static jf_status read_model(jf__plan_reader *rd, const char *job_path, const json_t *how,
+                            jf_job **out_job)
+{
+    jf_onnx_input inputs[JF_PLAN_MAX_ONNX_INPUTS];
+    jf_onnx_options opt;
+    jf_onnx_model *m = NULL;
+    jf_status st = onnx_options(rd, how, inputs, &opt);
+    if (st != JF_OK)
+        return st;
+    st = jf_onnx_load(job_path, &opt, &m);
+    if (st == JF_OK)
+        st = jf_onnx_job(m, out_job);
+    if (st != JF_OK)
+        fail(rd, st, "%s", jf_onnx_errmsg(m));
+    jf_onnx_destroy(m);
+    return st;
+}
+
+static jf_status read_job(jf__plan_reader *rd, const char *job_path, const json_t *root,
+                          jf_job **out_job)
+{
+    const json_t *how = json_object_get(json_object_get(root, "source"), "onnx");
+    if (json_is_object(how))
+        return read_model(rd, job_path, how, out_job);
     jf_status st = jf_job_read_json(job_path, out_job);
     if (st == JF_OK)
         return st;
@@ -211,6 +257,12 @@ static jf_status keep_provenance(jf__plan_reader *rd, jf_plan *plan, const json_
         st = text ? jf_plan_set_options_json(plan, text) : JF_ENOMEM;
         free(text);
     }
+    const json_t *how = json_object_get(json_object_get(root, "source"), "onnx");
+    if (st == JF_OK && json_is_object(how)) {
+        char *text = json_dumps(how, JSON_COMPACT | JSON_SORT_KEYS);
+        st = text ? jf_plan_set_source_onnx(plan, text) : JF_ENOMEM;
+        free(text);
+    }
     return st == JF_OK ? st : fail(rd, st, "%s: %s", rd->path, jf_status_str(st));
 }
 
@@ -249,7 +301,7 @@ jf_status jf_plan_read_json(const char *path, jf_job **out_job, jf_plan **out_pl
     if (st == JF_OK)
         st = check_sha(&rd, job_path, sha);
     if (st == JF_OK)
-        st = read_job(&rd, job_path, out_job);
+        st = read_job(&rd, job_path, root, out_job);
     if (st == JF_OK)
         st = read_plan(&rd, root, job_path, sha, *out_job, out_plan);
     jf__free(job_path);

@@ -67,6 +67,8 @@ static void write_header(FILE *f, const jf_plan *plan)
         jf__json_put_string(f, plan->source_path);
         fputs(", \"sha256\": ", f);
         jf__json_put_string(f, plan->source_sha256 ? plan->source_sha256 : "");
+        if (plan->source_onnx_json)
+            fprintf(f, ", \"onnx\": %s", plan->source_onnx_json);
         putc('}', f);
     }
     fprintf(f, ",\n \"options\": %s", plan->options_json ? plan->options_json : "{}");
