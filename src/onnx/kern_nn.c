@@ -11,6 +11,8 @@ const ox_kernel ox_kernels_nn[] = {
     {"MatMul", ox_nn_matmul_run, ox_nn_matmul_slices, NULL, 1},
     {"Gemm", ox_nn_gemm_run, ox_nn_gemm_slices, NULL, 1},
     {"MatMulInteger", ox_nn_matmul_integer_run, NULL, NULL, 0},
+    {"QLinearConv", ox_nn_qlinear_conv_run, NULL, NULL, 0},
+    {"QLinearMatMul", ox_nn_qlinear_matmul_run, NULL, NULL, 0},
     {"DynamicQuantizeLinear", ox_nn_dynamic_quantize_run, NULL, NULL, 0},
     {"LSTM", ox_nn_lstm_run, NULL, ox_nn_lstm_scratch, 0},
     {"BatchNormalization", ox_nn_batchnorm_run, ox_nn_batchnorm_slices, NULL, 0},

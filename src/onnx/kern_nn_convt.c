@@ -4,9 +4,7 @@
  * and pads map it to. Slices are output channels; each slice sets its
  * channels to the bias first, then accumulates, then applies the fused
  * steps per channel plane.
- *
- * And ConvInteger (uint8/int8 in, int32 out), computed directly: the
- * models that use it are small, and exact integer sums matter more. */
+ */
 #pragma GCC optimize("fp-contract=fast")
 #include "onnx/kern_nn_impl.h"
 
@@ -324,93 +322,4 @@ size_t ox_nn_conv_transpose_scratch(const jf_onnx_model *m, const ox_node *n, in
 {
     ct_plan p = {0};
     return ct_model_plan(m, n, &p) ? 0 : ct_scratch_floats(&p) * sizeof(float);
-}
-
-/* ---- ConvInteger ---- */
-
-typedef struct {
-    const ox_view *x, *w;
-    int32_t xzp;
-    const ox_view *wzp; /* NULL, one value, or one per output channel */
-} ci_args;
-
-static int32_t q_at(const ox_view *v, int64_t i)
-{
-    return v->dtype == OX_UINT8 ? ((const uint8_t *)v->data)[i] : ((const int8_t *)v->data)[i];
-}
-
-static int ci_quant_in(const ox_kcall *k, int i)
-{
-    if (i >= k->n->n_in || !k->in[i].data)
-        return i < 2 ? ox_kfail(k, "input %d is missing", i) : 0;
-    if (k->in[i].dtype != OX_UINT8 && k->in[i].dtype != OX_INT8)
-        return ox_kfail(k, "input %d is not uint8 or int8", i);
-    return 0;
-}
-
-static int ci_args_read(const ox_kcall *k, ci_args *a)
-{
-    for (int i = 0; i < 4; i++)
-        if (ci_quant_in(k, i))
-            return -1;
-    a->x = &k->in[0];
-    a->w = &k->in[1];
-    a->xzp = k->n->n_in > 2 && k->in[2].data ? q_at(&k->in[2], 0) : 0;
-    a->wzp = k->n->n_in > 3 && k->in[3].data ? &k->in[3] : NULL;
-    if (a->x->rank != a->w->rank || a->x->rank < 3)
-        return ox_kfail(k, "input and weights ranks differ");
-    if (a->wzp && a->wzp->numel != 1 && a->wzp->numel != a->w->dims[0])
-        return ox_kfail(k, "w_zero_point has %lld values", (long long)a->wzp->numel);
-    return 0;
-}
-
-/* One output value: the window of output position o (3-D) over the
- * group's input channels. */
-static int32_t ci_point(const ci_args *a, const ox_geom *g, int64_t n, int64_t oc, int64_t cin_g,
-                        int64_t c0, const int64_t *o)
-{
-    int32_t wz = a->wzp ? q_at(a->wzp, a->wzp->numel == 1 ? 0 : oc) : 0;
-    int64_t ihw = ox_geom_in_size(g), kk = ox_geom_k_size(g), sum = 0;
-    for (int64_t c = 0; c < cin_g; c++)
-        for (int64_t t = 0; t < kk; t++) {
-            int64_t tap[3] = {t / (g->k[1] * g->k[2]), t / g->k[2] % g->k[1], t % g->k[2]}, at = 0;
-            int inside = 1;
-            for (int i = 0; i < OX_SP; i++) {
-                int64_t pos = o[i] * g->s[i] - g->pb[i] + tap[i] * g->d[i];
-                inside &= pos >= 0 && pos < g->in[i];
-                at = at * g->in[i] + pos;
-            }
-            if (inside)
-                sum += (int64_t)(q_at(a->x, ((n * a->x->dims[1]) + c0 + c) * ihw + at) - a->xzp) *
-                       (q_at(a->w, (oc * cin_g + c) * kk + t) - wz);
-        }
-    return (int32_t)sum;
-}
-
-int ox_nn_conv_integer_run(const ox_kcall *k)
-{
-    ci_args a = {0};
-    ox_geom g;
-    int64_t ks[OX_SP];
-    if (ci_args_read(k, &a))
-        return -1;
-    for (int i = 0; i < a.x->rank - 2 && i < OX_SP; i++)
-        ks[i] = a.w->dims[2 + i];
-    if (k->n->n_out < 1 || ox_nn_geom(k, a.x, &k->out[0], ks, &g))
-        return -1;
-    int64_t groups = ox_attr_int(k->n, "group", 1), cout = a.w->dims[0], cin_g = a.w->dims[1];
-    int64_t ohw = ox_geom_out_size(&g), n_img = a.x->dims[0];
-    if (groups < 1 || cin_g * groups != a.x->dims[1] || cout % groups)
-        return ox_kfail(k, "channels do not split into %lld groups", (long long)groups);
-    if (k->out[0].dtype != OX_INT32 || k->out[0].numel != n_img * cout * ohw)
-        return ox_kfail(k, "output is not int32 of the expected size");
-    int32_t *y = k->out[0].data;
-    for (int64_t n = 0; n < n_img; n++)
-        for (int64_t oc = 0; oc < cout; oc++)
-            for (int64_t p = 0; p < ohw; p++) {
-                int64_t o[3] = {p / (g.out[1] * g.out[2]), p / g.out[2] % g.out[1], p % g.out[2]};
-                y[(n * cout + oc) * ohw + p] =
-                    ci_point(&a, &g, n, oc, cin_g, oc / (cout / groups) * cin_g, o);
-            }
-    return 0;
 }

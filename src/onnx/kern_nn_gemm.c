@@ -1,7 +1,8 @@
-/* MatMul (numpy semantics: 1-D operands, batched broadcasting), Gemm
- * (transA/transB, alpha, beta, C broadcast), both through cblas_sgemm with
- * slices over output rows; MatMulInteger and DynamicQuantizeLinear, the
- * integer pair quantized models use, computed directly. */
+/* MatMul (numpy semantics: 1-D operands, batched broadcasting) and Gemm
+ * (transA/transB, alpha, beta, C broadcast), through sgemm with slices over
+ * output rows; MatMulInteger, QLinearMatMul and DynamicQuantizeLinear, the
+ * integer operators quantized models use, computed directly with exact
+ * integer sums. */
 #include <cblas.h>
 #include <math.h>
 
@@ -277,6 +278,77 @@ int ox_nn_matmul_integer_run(const ox_kcall *k)
                     sum += (int64_t)(qv(&k->in[0], ao + i * s.k + t) - zp_at(za, i)) *
                            (qv(&k->in[1], bo + t * s.n + j) - zp_at(zb, j));
                 y[(bi * s.m + i) * s.n + j] = (int32_t)sum;
+            }
+    }
+    return 0;
+}
+
+/* ---- QLinearMatMul ---- */
+
+typedef struct {
+    const ox_view *a, *b, *as, *bs, *za, *zb;
+    float ys;
+    int32_t yzp;
+} qmm_args;
+
+/* A scale for row/column i: scalar or one per row/column. */
+static double scale_at(const ox_view *s, int64_t i)
+{
+    return ((const float *)s->data)[s->numel == 1 ? 0 : i];
+}
+
+static int qmm_read(const ox_kcall *k, qmm_args *q, mm_shape *s)
+{
+    if (k->n->n_in < 8)
+        return ox_kfail(k, "QLinearMatMul takes 8 inputs");
+    for (int i = 0; i < 8; i++) {
+        const ox_view *v = &k->in[i];
+        int is_scale = i == 1 || i == 4 || i == 6;
+        if (!v->data || (is_scale ? v->dtype != OX_FLOAT
+                                  : v->dtype != OX_UINT8 && v->dtype != OX_INT8))
+            return ox_kfail(k, "input %d is missing or of the wrong type", i);
+    }
+    q->a = &k->in[0], q->as = &k->in[1], q->za = &k->in[2];
+    q->b = &k->in[3], q->bs = &k->in[4], q->zb = &k->in[5];
+    q->ys = *(const float *)k->in[6].data;
+    q->yzp = qv(&k->in[7], 0);
+    if (mm_shape_of(k, q->a, q->b, s))
+        return -1;
+    int ok = (q->as->numel == 1 || q->as->numel == s->m) && (q->za->numel == 1 || q->za->numel == s->m) &&
+             (q->bs->numel == 1 || q->bs->numel == s->n) && (q->zb->numel == 1 || q->zb->numel == s->n);
+    const ox_view *y = k->n->n_out > 0 ? &k->out[0] : NULL;
+    if (!ok || !y || (y->dtype != OX_UINT8 && y->dtype != OX_INT8) ||
+        y->numel != s->batch * s->m * s->n)
+        return ox_kfail(k, "scales, zero points or output do not fit the operands");
+    return 0;
+}
+
+static void qmm_store(const ox_view *y, int64_t i, double v, int32_t zp)
+{
+    double r = nearbyint(v) + zp;
+    if (y->dtype == OX_UINT8)
+        ((uint8_t *)y->data)[i] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+    else
+        ((int8_t *)y->data)[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+}
+
+int ox_nn_qlinear_matmul_run(const ox_kcall *k)
+{
+    qmm_args q = {0};
+    mm_shape s = {0};
+    if (qmm_read(k, &q, &s))
+        return -1;
+    for (int64_t bi = 0; bi < s.batch; bi++) {
+        int64_t ao, bo;
+        mm_offsets(&s, bi, &ao, &bo);
+        for (int64_t i = 0; i < s.m; i++)
+            for (int64_t j = 0; j < s.n; j++) {
+                int64_t sum = 0;
+                for (int64_t t = 0; t < s.k; t++)
+                    sum += (int64_t)(qv(q.a, ao + i * s.k + t) - zp_at(q.za, i)) *
+                           (qv(q.b, bo + t * s.n + j) - zp_at(q.zb, j));
+                double scale = scale_at(q.as, i) * scale_at(q.bs, j) / q.ys;
+                qmm_store(&k->out[0], (bi * s.m + i) * s.n + j, (double)sum * scale, q.yzp);
             }
     }
     return 0;
