@@ -13,6 +13,8 @@ const ox_kernel ox_kernels_nn[] = {
     {"MatMulInteger", ox_nn_matmul_integer_run, NULL, NULL, 0},
     {"QLinearConv", ox_nn_qlinear_conv_run, NULL, NULL, 0},
     {"QLinearMatMul", ox_nn_qlinear_matmul_run, NULL, NULL, 0},
+    {"QuantizeLinear", ox_nn_quantize_run, NULL, NULL, 0},
+    {"DequantizeLinear", ox_nn_dequantize_run, NULL, NULL, 0},
     {"DynamicQuantizeLinear", ox_nn_dynamic_quantize_run, NULL, NULL, 0},
     {"LSTM", ox_nn_lstm_run, NULL, ox_nn_lstm_scratch, 0},
     {"BatchNormalization", ox_nn_batchnorm_run, ox_nn_batchnorm_slices, NULL, 0},

@@ -2,7 +2,7 @@
  * scales and zero points), computed directly with exact integer sums: the
  * models that use them are small, and a float detour could round a sum of
  * many 8-bit products. w's zero point and scale may be one per output
- * channel. */
+ * channel. And QuantizeLinear / DequantizeLinear, per tensor or per axis. */
 #include <math.h>
 
 #include "onnx/kern_nn_impl.h"
@@ -145,6 +145,79 @@ int ox_nn_qlinear_conv_run(const ox_kcall *k)
         double w_s = ((const float *)ws->data)[ws->numel == 1 ? 0 : oc];
         int64_t sum = qc_sum(&a, q) + (bias ? ((const int32_t *)bias->data)[oc] : 0);
         q_store(y, q, (double)sum * (xs * w_s / ys), yzp);
+    }
+    return 0;
+}
+
+/* ---- QuantizeLinear, DequantizeLinear ---- */
+
+/* Which scale/zero point element i uses: one for all, or one per index
+ * along `axis` (opset 13). */
+typedef struct {
+    int64_t count, inner; /* values per scale: count 1 means one for all */
+} q_axis;
+
+static int q_axis_of(const ox_kcall *k, const ox_view *x, const ox_view *scale, q_axis *qa)
+{
+    qa->count = 1;
+    qa->inner = 1;
+    if (scale->numel == 1)
+        return 0;
+    int64_t axis = ox_attr_int(k->n, "axis", 1);
+    axis = axis < 0 ? axis + x->rank : axis;
+    if (scale->rank != 1 || axis < 0 || axis >= x->rank || scale->numel != x->dims[axis])
+        return ox_kfail(k, "scale of %lld values does not fit axis %lld",
+                        (long long)scale->numel, (long long)axis);
+    qa->count = x->dims[axis];
+    for (int d = (int)axis + 1; d < x->rank; d++)
+        qa->inner *= x->dims[d];
+    return 0;
+}
+
+static int64_t q_axis_at(const q_axis *qa, int64_t i)
+{
+    return qa->count == 1 ? 0 : i / qa->inner % qa->count;
+}
+
+int ox_nn_quantize_run(const ox_kcall *k)
+{
+    const ox_view *x = ox_nn_float_in(k, 0), *s = x ? ox_nn_float_in(k, 1) : NULL;
+    const ox_view *zp = q_opt(k, 2), *y = k->n->n_out > 0 ? &k->out[0] : NULL;
+    q_axis qa;
+    if (!s || q_input(k, 2, 0) || q_axis_of(k, x, s, &qa))
+        return -1;
+    if (!y || !y->data || (y->dtype != OX_UINT8 && y->dtype != OX_INT8) || y->numel != x->numel ||
+        (zp && zp->numel != s->numel))
+        return ox_kfail(k, "output or zero point does not fit the input");
+    const float *xv = x->data, *sv = s->data;
+    for (int64_t i = 0; i < x->numel; i++) {
+        int64_t c = q_axis_at(&qa, i);
+        q_store(y, i, (double)(xv[i] / sv[c]), zp ? q_at(zp, c) : 0);
+    }
+    return 0;
+}
+
+static int64_t dq_value(const ox_view *v, int64_t i)
+{
+    return v->dtype == OX_INT32 ? ((const int32_t *)v->data)[i] : q_at(v, i);
+}
+
+int ox_nn_dequantize_run(const ox_kcall *k)
+{
+    const ox_view *x = &k->in[0], *s = k->n->n_in > 1 ? ox_nn_float_in(k, 1) : NULL;
+    const ox_view *zp = q_opt(k, 2);
+    q_axis qa;
+    if (!s || !x->data || (x->dtype != OX_INT32 && q_input(k, 0, 1)) ||
+        (zp && zp->dtype != x->dtype) || q_axis_of(k, x, s, &qa))
+        return s ? ox_kfail(k, "x must be 8-bit or int32, its zero point of the same type") : -1;
+    const ox_view *y = ox_nn_float_out(k, 0, x->numel);
+    if (!y || (zp && zp->numel != s->numel))
+        return y ? ox_kfail(k, "zero point does not fit the scale") : -1;
+    const float *sv = s->data;
+    float *yv = y->data;
+    for (int64_t i = 0; i < x->numel; i++) {
+        int64_t c = q_axis_at(&qa, i);
+        yv[i] = (float)(dq_value(x, i) - (zp ? dq_value(zp, c) : 0)) * sv[c];
     }
     return 0;
 }
