@@ -157,7 +157,7 @@ static void bad_header(const char *header, const char *words)
     read_bad(JF_EPARSE, words);
 }
 
-#define H(descr, fortran, shape) \
+#define H(descr, fortran, shape)                                                                   \
     "{'descr': '" descr "', 'fortran_order': " fortran ", 'shape': " shape ", }\n"
 
 static void test_bad_headers(void)

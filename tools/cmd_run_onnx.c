@@ -120,7 +120,7 @@ void cli_run_onnx_args_free(run_onnx_args *o)
 
 typedef struct {
     const run_args *a;
-    cli_onnx_args shapes;          /* the options' shapes and the files' */
+    cli_onnx_args shapes; /* the options' shapes and the files' */
     jf_onnx_tensor npy[CLI_MAX_INPUTS];
     jf_onnx_model *model;
     jf_job *job;
@@ -196,8 +196,8 @@ static int fill_from_npy(const jf_onnx_tensor *in, const jf_onnx_tensor *x, cons
         return cli_error(CLI_BAD_INPUT, "%s: %s data, but the model's input '%s' is %s", path,
                          dtype_name(x->dtype), in->name, dtype_name(in->dtype));
     if (!same_shape(in, x) || x->bytes != in->bytes)
-        return cli_error(CLI_BAD_INPUT, "%s: the shape does not fit the model's input '%s'",
-                         path, in->name);
+        return cli_error(CLI_BAD_INPUT, "%s: the shape does not fit the model's input '%s'", path,
+                         in->name);
     memcpy(in->data, x->data, (size_t)x->bytes);
     return -1;
 }
@@ -218,9 +218,10 @@ static int fill_random(const jf_onnx_tensor *in, uint64_t seed)
     int size = in->dtype == 1 ? 4 : in->dtype == 7 ? 8 : in->dtype == 6 ? 4 : 1;
     if (in->dtype != 1 && in->dtype != 2 && in->dtype != 3 && in->dtype != 6 && in->dtype != 7 &&
         in->dtype != 9)
-        return cli_error(CLI_BAD_INPUT, "--random-input: the input '%s' is %s, which has no "
-                         "random values; give --input %s=FILE.npy", in->name,
-                         dtype_name(in->dtype), in->name);
+        return cli_error(CLI_BAD_INPUT,
+                         "--random-input: the input '%s' is %s, which has no "
+                         "random values; give --input %s=FILE.npy",
+                         in->name, dtype_name(in->dtype), in->name);
     for (uint64_t i = 0, n = in->bytes / (uint64_t)size; i < n; i++) {
         uint64_t z = next_random(&seed);
         if (in->dtype == 1)
@@ -251,7 +252,8 @@ static int fill_inputs(model_run *r)
             rc = fill_random(&in, o->seed + i);
         else
             rc = cli_usage_error("%s: the input '%s' has no values: give --input %s=FILE.npy, "
-                                 "or --random-input SEED", r->a->input, in.name, in.name);
+                                 "or --random-input SEED",
+                                 r->a->input, in.name, in.name);
         if (rc >= 0)
             return rc;
     }
@@ -346,8 +348,8 @@ static void print_explain(const model_run *r)
 typedef struct {
     double *ms, *kernel_ms, *sched_ms;
     int n_ms;
-    double *busy_s;      /* per worker, summed over the timed runs */
-    jf_run_stats last;   /* of the last run, for the trace and counts */
+    double *busy_s;    /* per worker, summed over the timed runs */
+    jf_run_stats last; /* of the last run, for the trace and counts */
 } run_totals;
 
 static void add_run(run_totals *t, const jf_run_stats *rs, double ms)
@@ -366,7 +368,7 @@ static int run_failed(const model_run *r, jf_status st)
 {
     if (st == JF_EINTR)
         return cli_error(CLI_INTERRUPTED, "interrupted: running targets finished, nothing new "
-                         "started");
+                                          "started");
     return cli_error(st == JF_ETASK ? CLI_FAIL : cli_status_exit(st), "%s: %s", r->a->input,
                      *jf_onnx_session_errmsg(r->s) ? jf_onnx_session_errmsg(r->s)
                                                    : jf_status_str(st));
@@ -402,8 +404,8 @@ static int run_all(model_run *r, run_totals *t)
 
 static int file_name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
 }
 
 /* Output names as file names: nothing but letters, digits, '.', '-' and
@@ -483,10 +485,11 @@ static figures compute_figures(run_totals *t, double wall_s)
 static void summary_line(const model_run *r, const run_totals *t, const figures *f)
 {
     const jf_run_stats *rs = &t->last;
-    fprintf(stderr, "tasks=%llu targets=%llu threads=%d wall_s=%.6f run_s=%.6f tasks_per_s=%.6g "
+    fprintf(stderr,
+            "tasks=%llu targets=%llu threads=%d wall_s=%.6f run_s=%.6f tasks_per_s=%.6g "
             "arena_bytes=%llu weight_bytes=%llu kernel_ms=%.3f sched_ms=%.3f",
-            (unsigned long long)rs->tasks, (unsigned long long)rs->targets, rs->threads,
-            f->wall_s, rs->run_s, rs->run_s > 0 ? (double)rs->tasks / rs->run_s : 0,
+            (unsigned long long)rs->tasks, (unsigned long long)rs->targets, rs->threads, f->wall_s,
+            rs->run_s, rs->run_s > 0 ? (double)rs->tasks / rs->run_s : 0,
             (unsigned long long)jf_onnx_session_arena_bytes(r->s),
             (unsigned long long)jf_onnx_session_weight_bytes(r->s), f->kernel_ms, f->sched_ms);
     if (r->a->onnx.repeat > 0)
@@ -513,12 +516,13 @@ static void stats_json_body(FILE *f, const model_run *r, const run_totals *t, co
     const jf_run_stats *rs = &t->last;
     fputs("{\"model\": ", f);
     put_json_string(f, r->a->input);
-    fprintf(f, ", \"tasks\": %llu, \"targets\": %llu, \"threads\": %d, "
+    fprintf(f,
+            ", \"tasks\": %llu, \"targets\": %llu, \"threads\": %d, "
             "\"wall_s\": %.9f, \"run_s\": %.9f, \"arena_bytes\": %llu, \"weight_bytes\": %llu,\n"
             " \"runs\": %d, \"median_ms\": %.6f, \"min_ms\": %.6f, \"kernel_ms\": %.6f, "
-            "\"sched_ms\": %.6f,\n \"runs_ms\": [", (unsigned long long)rs->tasks,
-            (unsigned long long)rs->targets, rs->threads, fg->wall_s, rs->run_s,
-            (unsigned long long)jf_onnx_session_arena_bytes(r->s),
+            "\"sched_ms\": %.6f,\n \"runs_ms\": [",
+            (unsigned long long)rs->tasks, (unsigned long long)rs->targets, rs->threads, fg->wall_s,
+            rs->run_s, (unsigned long long)jf_onnx_session_arena_bytes(r->s),
             (unsigned long long)jf_onnx_session_weight_bytes(r->s), t->n_ms, fg->median_ms,
             fg->min_ms, fg->kernel_ms, fg->sched_ms);
     for (int i = 0; i < t->n_ms; i++)
@@ -576,7 +580,7 @@ static int run_model(model_run *r, jf_executor *ex, double start)
     t.sched_ms = calloc((size_t)n, sizeof(double));
     t.busy_s = calloc((size_t)threads, sizeof(double));
     int rc = t.ms && t.kernel_ms && t.sched_ms && t.busy_s ? run_all(r, &t)
-                                                            : cli_error(CLI_FAIL, "out of memory");
+                                                           : cli_error(CLI_FAIL, "out of memory");
     if (rc < 0)
         rc = report(r, &t, start);
     jf_run_stats_free(&t.last);

@@ -10,16 +10,16 @@
 
 /* Options only a model takes. */
 typedef struct {
-    cli_onnx_args shapes;              /* --input NAME=SHAPE, --device-gflops */
-    char *npy_name[CLI_MAX_INPUTS];    /* --input NAME=FILE.npy */
+    cli_onnx_args shapes;           /* --input NAME=SHAPE, --device-gflops */
+    char *npy_name[CLI_MAX_INPUTS]; /* --input NAME=FILE.npy */
     const char *npy_path[CLI_MAX_INPUTS];
     int n_npy;
     uint64_t seed;
-    int random;                        /* --random-input SEED given */
+    int random; /* --random-input SEED given */
     const char *output_dir;
-    int repeat;                        /* timed runs after a warm-up; 0: one run */
+    int repeat; /* timed runs after a warm-up; 0: one run */
     int no_split, no_fuse;
-    const char *first;                 /* the first of these options, for messages */
+    const char *first; /* the first of these options, for messages */
 } run_onnx_args;
 
 typedef struct {
@@ -44,7 +44,7 @@ void cli_run_sigint_restore(const struct sigaction *old);
 typedef struct {
     double start;
     int shown;
-    int run, runs;  /* this run (from 0) of runs, when a model is run repeatedly */
+    int run, runs; /* this run (from 0) of runs, when a model is run repeatedly */
 } cli_progress;
 
 /* A progress line on a terminal once a run takes over a second (not with

@@ -35,8 +35,7 @@ typedef struct {
 
 static const npy_type npy_types[] = {
     {"f4", 4, 1, 4}, {"f8", 8, 1, 4}, /* double is read as float32 */
-    {"i8", 8, 7, 8}, {"i4", 4, 6, 4}, {"u1", 1, 2, 1},
-    {"i1", 1, 3, 1}, {"b1", 1, 9, 1},
+    {"i8", 8, 7, 8}, {"i4", 4, 6, 4}, {"u1", 1, 2, 1}, {"i1", 1, 3, 1}, {"b1", 1, 9, 1},
 };
 #define NPY_N_TYPES (sizeof npy_types / sizeof npy_types[0])
 #define NPY_SUPPORTED "<f4 <f8 <i8 <i4 |u1 |i1 |b1"
@@ -160,7 +159,7 @@ static int scan_shape(npy_scan *s, jf_onnx_tensor *t)
 
 typedef struct {
     char descr[32];
-    int fortran, seen;  /* seen: bit 1 descr, 2 fortran_order, 4 shape */
+    int fortran, seen; /* seen: bit 1 descr, 2 fortran_order, 4 shape */
 } npy_header;
 
 static int scan_entry(npy_scan *s, npy_header *h, jf_onnx_tensor *t)
@@ -199,8 +198,9 @@ static int scan_dict(npy_scan *s, npy_header *h, jf_onnx_tensor *t)
             return scan_fail(s, "expected ',' or '}'");
     }
     if (h->seen != 7)
-        return scan_fail(s, !(h->seen & 1) ? "no 'descr'"
-                            : !(h->seen & 2) ? "no 'fortran_order'" : "no 'shape'");
+        return scan_fail(s, !(h->seen & 1)   ? "no 'descr'"
+                            : !(h->seen & 2) ? "no 'fortran_order'"
+                                             : "no 'shape'");
     return 0;
 }
 
@@ -226,21 +226,22 @@ static jf_status read_preamble(npy_reader *r, uint32_t *header_len)
     unsigned char pre[12];
     size_t n = fread(pre, 1, 10, r->f);
     if (n < 8 || memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
-        return read_fail(r, JF_EPARSE, r->file_bytes == 0 ? "empty file"
+        return read_fail(r, JF_EPARSE,
+                         r->file_bytes == 0 ? "empty file"
                                             : "not a .npy file (no \\x93NUMPY magic)");
     int major = pre[6], minor = pre[7];
     if (major < 1 || major > 3 || minor != 0) {
         char what[96];
-        jf__fmt(what, sizeof what, "format version %d.%d is not read (1.0, 2.0 and 3.0 are)",
-                major, minor);
+        jf__fmt(what, sizeof what, "format version %d.%d is not read (1.0, 2.0 and 3.0 are)", major,
+                minor);
         return read_fail(r, JF_EPARSE, what);
     }
     size_t len_bytes = major == 1 ? 2 : 4;
     if (n < 10 || (len_bytes == 4 && fread(pre + 10, 1, 2, r->f) != 2))
         return read_fail(r, JF_EPARSE, "truncated before the header's length");
     *header_len = major == 1 ? (uint32_t)(pre[8] | pre[9] << 8)
-                             : (uint32_t)pre[8] | (uint32_t)pre[9] << 8 |
-                                   (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
+                             : (uint32_t)pre[8] | (uint32_t)pre[9] << 8 | (uint32_t)pre[10] << 16 |
+                                   (uint32_t)pre[11] << 24;
     r->data_offset = 8 + len_bytes + (uint64_t)*header_len;
     return JF_OK;
 }
@@ -267,7 +268,8 @@ static jf_status read_header(npy_reader *r, jf_onnx_tensor *t, const npy_type **
     if (bad)
         return JF_EPARSE;
     if (h.fortran)
-        return read_fail(r, JF_EPARSE, "fortran_order is True: only C-order arrays are read "
+        return read_fail(r, JF_EPARSE,
+                         "fortran_order is True: only C-order arrays are read "
                          "(save np.ascontiguousarray(a))");
     *type = npy_type_find(h.descr);
     if (!*type) {
@@ -404,8 +406,8 @@ static const char *write_descr(int32_t dtype)
 static size_t format_header(const jf_onnx_tensor *t, const char *descr, char *buf, size_t size,
                             size_t preamble)
 {
-    size_t n = (size_t)snprintf(buf, size, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                                descr);
+    size_t n =
+        (size_t)snprintf(buf, size, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     for (int i = 0; i < t->rank; i++)
         n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? ", " : "", (long long)t->dims[i]);
     n += (size_t)snprintf(buf + n, size - n, "%s), }", t->rank == 1 ? "," : "");
@@ -419,8 +421,9 @@ static int write_file(FILE *f, const jf_onnx_tensor *t, const char *descr)
 {
     char header[512];
     size_t len = format_header(t, descr, header, sizeof header, 10);
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
-                             (unsigned char)(len & 0xff), (unsigned char)(len >> 8)};
+    unsigned char pre[10] = NPY_MAGIC "\x01"; /* version 1.0, then the header's length */
+    pre[8] = (unsigned char)(len & 0xff);
+    pre[9] = (unsigned char)(len >> 8);
     return fwrite(pre, 1, sizeof pre, f) == sizeof pre && fwrite(header, 1, len, f) == len &&
            (t->bytes == 0 || fwrite(t->data, 1, t->bytes, f) == t->bytes);
 }
@@ -431,8 +434,10 @@ static jf_status check_writable(const jf_onnx_tensor *t, const char *path, const
     static const int elem[12] = {0, 4, 1, 1, 0, 0, 4, 8, 0, 1, 0, 8};
     *descr = write_descr(t->dtype);
     if (!*descr) {
-        jf__fmt(err, err_size, "%s: dtype %d cannot be written (float, double, int64, int32, "
-                "uint8, int8 and bool can)", path, (int)t->dtype);
+        jf__fmt(err, err_size,
+                "%s: dtype %d cannot be written (float, double, int64, int32, "
+                "uint8, int8 and bool can)",
+                path, (int)t->dtype);
         return JF_EINVAL;
     }
     int64_t n = t->rank >= 0 && t->rank <= JF_ONNX_MAX_RANK ? shape_numel(t, 8) : -1;
@@ -447,8 +452,7 @@ static jf_status check_writable(const jf_onnx_tensor *t, const char *path, const
     return JF_OK;
 }
 
-jf_status jf_onnx_npy_write(const char *path, const jf_onnx_tensor *t, char *err,
-                            size_t err_size)
+jf_status jf_onnx_npy_write(const char *path, const jf_onnx_tensor *t, char *err, size_t err_size)
 {
     const char *descr = NULL;
     jf_status st = check_writable(t, path, &descr, err, err_size);
