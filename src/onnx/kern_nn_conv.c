@@ -140,11 +140,11 @@ static int64_t dw_padded_width(const ox_geom *g)
     return JF__MAX(need, g->pb[2] + g->in[2]);
 }
 
-/* Scratch for a call computing `cs` output channels. */
-static size_t conv_scratch_floats(const conv_plan *p, int64_t cs)
+/* Scratch for one call (any slice). */
+static size_t conv_scratch_floats(const conv_plan *p)
 {
     switch (p->kind) {
-    case CONV_WINOGRAD: return ox_nn_wino_scratch_floats(&p->g, p->cin, cs);
+    case CONV_WINOGRAD: return ox_nn_wino_scratch_floats(&p->g, p->cin, p->cout);
     case CONV_SMALL_CIN: return ox_nn_small_scratch_floats(&p->g, p->cin);
     case CONV_DEPTHWISE: return (size_t)((p->g.in[1] + 1) * dw_padded_width(&p->g));
     case CONV_IM2COL: return (size_t)(p->ck * p->tile);
@@ -218,25 +218,27 @@ static void conv_finish_block(const ox_kcall *k, const conv_plan *p, int64_t n, 
         ox_nn_finish(k, p->y, (n * p->cout + oc) * p->ohw + p0, cnt, p->b ? p->b[oc] : 0.0f);
 }
 
-/* Output channels [oc0, oc1) of group g, image n, by im2col or straight on
- * the input for pointwise convs. */
-static void conv_gemm(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t g, int64_t oc0,
-                      int64_t oc1)
+/* Output columns [c0, c1) of image n for every channel, group by group, by
+ * im2col or straight on the input for pointwise convs. */
+static void conv_gemm(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t c0, int64_t c1)
 {
-    const float *xg = p->x + (n * p->cin + g * p->cin_g) * p->ihw;
     float *col = k->scratch;
-    for (int64_t p0 = 0; p0 < p->ohw; p0 += p->tile) {
-        int64_t cnt = JF__MIN(p->tile, p->ohw - p0);
-        const float *bm = xg + p0;
-        int64_t ldb = p->ihw;
-        if (p->kind == CONV_IM2COL) {
-            im2col(p, xg, p0, cnt, col);
-            bm = col;
-            ldb = cnt;
+    for (int64_t g = 0; g < p->groups; g++) {
+        const float *xg = p->x + (n * p->cin + g * p->cin_g) * p->ihw;
+        int64_t oc0 = g * p->cout_g;
+        for (int64_t p0 = c0; p0 < c1; p0 += p->tile) {
+            int64_t cnt = JF__MIN(p->tile, c1 - p0);
+            const float *bm = xg + p0;
+            int64_t ldb = p->ihw;
+            if (p->kind == CONV_IM2COL) {
+                im2col(p, xg, p0, cnt, col);
+                bm = col;
+                ldb = cnt;
+            }
+            ox_nn_sgemm(p->cout_g, cnt, p->ck, p->w + oc0 * p->ck, p->ck, bm, ldb,
+                        p->y + (n * p->cout + oc0) * p->ohw + p0, p->ohw);
+            conv_finish_block(k, p, n, oc0, oc0 + p->cout_g, p0, cnt);
         }
-        ox_nn_sgemm(oc1 - oc0, cnt, p->ck, p->w + oc0 * p->ck, p->ck, bm, ldb,
-                    p->y + (n * p->cout + oc0) * p->ohw + p0, p->ohw);
-        conv_finish_block(k, p, n, oc0, oc1, p0, cnt);
     }
 }
 
@@ -401,40 +403,61 @@ static void conv_depthwise(const ox_kcall *k, const conv_plan *p, int64_t n, int
     }
 }
 
-/* The Winograd and small-input paths, in their own files. */
-static void conv_image(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t oc0,
-                       int64_t oc1)
+/* The Winograd and small-input paths, in their own files: rows [r0, r1)
+ * of image n (tile rows for Winograd). */
+static void conv_image(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t r0, int64_t r1)
 {
     ox_conv_image a = {&p->g, p->cin, p->cout, p->x + n * p->cin * p->ihw, p->w, p->b, p->y,
                        n * p->cout * p->ohw};
     if (p->kind == CONV_WINOGRAD)
-        ox_nn_wino_conv(k, &a, oc0, oc1, k->scratch);
+        ox_nn_wino_conv(k, &a, r0, r1, k->scratch);
     else
-        ox_nn_small_conv(k, &a, oc0, oc1, k->scratch);
+        ox_nn_small_conv(k, &a, r0, r1, k->scratch);
 }
 
-/* ---- entry points ---- */
+/* What slices split: channel planes for depthwise convs; otherwise rows of
+ * output across the images (tile rows for Winograd), so that no slice
+ * repeats another's im2col or input transform. */
+static int64_t conv_units_per_image(const conv_plan *p)
+{
+    if (p->kind == CONV_WINOGRAD)
+        return (p->g.out[1] + 1) / 2;
+    return p->g.out[0] * p->g.out[1];
+}
+
+static int64_t conv_units(const conv_plan *p)
+{
+    return p->kind == CONV_DEPTHWISE ? p->cout : p->n * conv_units_per_image(p);
+}
+
+/* Rows [lo, hi) of all images, image by image. */
+static void conv_rows(const ox_kcall *k, const conv_plan *p, int64_t lo, int64_t hi)
+{
+    int64_t per = conv_units_per_image(p), ow = p->g.out[2];
+    for (int64_t u = lo; u < hi;) {
+        int64_t n = u / per, r0 = u % per, r1 = JF__MIN(per, r0 + (hi - u));
+        if (p->kind == CONV_WINOGRAD || p->kind == CONV_SMALL_CIN)
+            conv_image(k, p, n, r0, r1);
+        else
+            conv_gemm(k, p, n, r0 * ow, r1 * ow);
+        u += r1 - r0;
+    }
+}
 
 int ox_nn_conv_run(const ox_kcall *k)
 {
     conv_plan p = {0};
     if (conv_prepare(k, &p))
         return -1;
-    int64_t lo, hi;
-    ox_slice_range(p.cout, k->slice, k->n_slices, &lo, &hi);
-    size_t need = conv_scratch_floats(&p, hi - lo) * sizeof(float);
+    size_t need = conv_scratch_floats(&p) * sizeof(float);
     if (need && (!k->scratch || need > ox_nn_conv_scratch(k->m, k->n, k->n_slices)))
         return ox_kfail(k, "shapes at run time need more scratch than planned");
-    for (int64_t n = 0; n < p.n; n++)
-        for (int64_t g = lo / p.cout_g; g < p.groups && g * p.cout_g < hi; g++) {
-            int64_t oc0 = JF__MAX(lo, g * p.cout_g), oc1 = JF__MIN(hi, (g + 1) * p.cout_g);
-            if (p.kind == CONV_DEPTHWISE)
-                conv_depthwise(k, &p, n, oc0, oc1);
-            else if (p.kind == CONV_WINOGRAD || p.kind == CONV_SMALL_CIN)
-                conv_image(k, &p, n, oc0, oc1);
-            else
-                conv_gemm(k, &p, n, g, oc0, oc1);
-        }
+    int64_t lo, hi;
+    ox_slice_range(conv_units(&p), k->slice, k->n_slices, &lo, &hi);
+    if (p.kind != CONV_DEPTHWISE)
+        conv_rows(k, &p, lo, hi);
+    for (int64_t n = 0; n < p.n && p.kind == CONV_DEPTHWISE; n++)
+        conv_depthwise(k, &p, n, lo, hi);
     return 0;
 }
 
@@ -454,14 +477,11 @@ static int conv_model_plan(const jf_onnx_model *m, const ox_node *n, conv_plan *
 int64_t ox_nn_conv_slices(const jf_onnx_model *m, const ox_node *n)
 {
     conv_plan p = {0};
-    return conv_model_plan(m, n, &p) ? 1 : JF__MAX(p.cout, 1);
+    return conv_model_plan(m, n, &p) ? 1 : JF__MAX(conv_units(&p), 1);
 }
 
 size_t ox_nn_conv_scratch(const jf_onnx_model *m, const ox_node *n, int64_t n_slices)
 {
     conv_plan p = {0};
-    if (conv_model_plan(m, n, &p))
-        return 0;
-    int64_t cs = (p.cout + n_slices - 1) / JF__MAX(n_slices, 1); /* most channels a slice gets */
-    return conv_scratch_floats(&p, cs) * sizeof(float);
+    return conv_model_plan(m, n, &p) ? 0 : conv_scratch_floats(&p) * sizeof(float);
 }

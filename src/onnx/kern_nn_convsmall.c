@@ -95,26 +95,31 @@ OX_VEC static void small_row(const ox_geom *g, const float *const *rows, int64_t
     }
 }
 
-static void small_pad(const ox_geom *g, const float *x, int64_t cin, int64_t wp, float *planes)
+/* Padded copies of input rows [h0, h1) of every channel. */
+static void small_pad(const ox_geom *g, const float *x, int64_t cin, int64_t wp, float *planes,
+                      int64_t h0, int64_t h1)
 {
     int64_t ih = g->in[1], iw = g->in[2], pl = g->pb[2];
-    for (int64_t r = 0; r < cin * ih; r++) {
-        float *row = planes + r * wp;
-        memset(row, 0, (size_t)wp * sizeof *row);
-        memcpy(row + pl, x + r * iw, (size_t)iw * sizeof *row);
-    }
+    for (int64_t c = 0; c < cin; c++)
+        for (int64_t h = JF__MAX(h0, 0); h < JF__MIN(h1, ih); h++) {
+            float *row = planes + (c * ih + h) * wp;
+            memset(row, 0, (size_t)wp * sizeof *row);
+            memcpy(row + pl, x + (c * ih + h) * iw, (size_t)iw * sizeof *row);
+        }
 }
 
-void ox_nn_small_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0, int64_t oc1,
+/* Output rows [r0, r1) of one image, every channel. */
+void ox_nn_small_conv(const ox_kcall *k, const ox_conv_image *a, int64_t r0, int64_t r1,
                       float *scratch)
 {
     const ox_geom *g = a->g;
     int64_t wp = small_wp(g), ow_n = g->out[2], ohw = g->out[1] * ow_n;
     float *zeros = scratch, *planes = scratch + wp;
     memset(zeros, 0, (size_t)wp * sizeof *zeros);
-    small_pad(g, a->x, a->cin, wp, planes);
+    small_pad(g, a->x, a->cin, wp, planes, r0 * g->s[1] - g->pb[1],
+              (r1 - 1) * g->s[1] - g->pb[1] + g->k[1]);
     float *y = a->y_all + a->y_off;
-    for (int64_t oh = 0; oh < g->out[1]; oh++) {
+    for (int64_t oh = r0; oh < r1; oh++) {
         const float *rows[SMALL_MAX_CIN * SMALL_MAX_K];
         for (int64_t ci = 0; ci < a->cin; ci++)
             for (int64_t t = 0; t < g->k[1]; t++) {
@@ -122,9 +127,9 @@ void ox_nn_small_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0, in
                 rows[ci * g->k[1] + t] =
                     ih >= 0 && ih < g->in[1] ? planes + (ci * g->in[1] + ih) * wp : zeros;
             }
-        small_row(g, rows, a->cin, a->w, a->b, oc0, oc1, y, oh);
+        small_row(g, rows, a->cin, a->w, a->b, 0, a->cout, y, oh);
         if (k->fused) /* finish the row while it is in cache */
-            for (int64_t c = oc0; c < oc1; c++)
+            for (int64_t c = 0; c < a->cout; c++)
                 ox_nn_finish(k, a->y_all, a->y_off + c * ohw + oh * ow_n, ow_n, 0.0f);
     }
 }

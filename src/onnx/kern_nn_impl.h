@@ -86,16 +86,17 @@ typedef struct {
 JF__HIDDEN int ox_nn_wino_fits(const ox_geom *g, int64_t groups, int64_t cin, int64_t cout);
 /* Scratch floats for cout_slice output channels. */
 JF__HIDDEN size_t ox_nn_wino_scratch_floats(const ox_geom *g, int64_t cin, int64_t cout_slice);
-/* Output channels [oc0, oc1) of one image, bias and fused steps included. */
-JF__HIDDEN void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0,
-                                int64_t oc1, float *scratch);
+/* Tile rows [ty0, ty1) (output rows 2 ty0 .. 2 ty1) of one image, every
+ * channel, bias and fused steps included. */
+JF__HIDDEN void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t ty0,
+                                int64_t ty1, float *scratch);
 
 /* Direct loops for few input channels, like a network's first conv on an
- * RGB image (kern_nn_convsmall.c); same contract as the Winograd path. */
+ * RGB image (kern_nn_convsmall.c): output rows [r0, r1) of one image. */
 JF__HIDDEN int ox_nn_small_fits(const ox_geom *g, int64_t groups, int64_t cin);
 JF__HIDDEN size_t ox_nn_small_scratch_floats(const ox_geom *g, int64_t cin);
-JF__HIDDEN void ox_nn_small_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0,
-                                 int64_t oc1, float *scratch);
+JF__HIDDEN void ox_nn_small_conv(const ox_kcall *k, const ox_conv_image *a, int64_t r0,
+                                 int64_t r1, float *scratch);
 
 /* ---- entry points ---- */
 #define OX_NN_KERNEL(name)                                                                      \

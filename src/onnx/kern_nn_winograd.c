@@ -196,20 +196,19 @@ size_t ox_nn_wino_scratch_floats(const ox_geom *g, int64_t cin, int64_t cout_sli
                     (2 * b.rows + 2) * b.wp);
 }
 
-void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0, int64_t oc1,
+void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t ty_lo, int64_t ty_hi,
                      float *scratch)
 {
     const ox_geom *g = a->g;
     wino_band b = wino_band_of(g);
-    int64_t cs = oc1 - oc0, cin = a->cin, th = (g->out[1] + 1) / 2, ohw = g->out[1] * g->out[2];
-    int64_t tbmax = b.rows * b.tw;
+    int64_t cs = a->cout, cin = a->cin, ohw = g->out[1] * g->out[2], tbmax = b.rows * b.tw;
     float *u = scratch, *v = u + 16 * cs * cin, *mm = v + 16 * cin * tbmax;
     float *band = mm + 16 * cs * tbmax;
-    float *y = a->y_all + a->y_off + oc0 * ohw;
-    wino_weights(a->w, cin, oc0, oc1, u);
-    for (int64_t ty0 = 0; ty0 < th; ty0 += b.rows) {
+    float *y = a->y_all + a->y_off;
+    wino_weights(a->w, cin, 0, cs, u);
+    for (int64_t ty0 = ty_lo; ty0 < ty_hi; ty0 += b.rows) {
         wino_band bb = b;
-        bb.rows = JF__MIN(b.rows, th - ty0);
+        bb.rows = JF__MIN(b.rows, ty_hi - ty0);
         int64_t tb = bb.rows * bb.tw;
         wino_input(g, a->x, cin, ty0, &bb, band, v);
         for (int t = 0; t < 16; t++)
@@ -217,6 +216,8 @@ void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t oc0, int
                         mm + t * cs * tb, tb);
         wino_output(g, mm, cs, ty0, &bb, y);
     }
-    for (int64_t c = oc0; c < oc1; c++)
-        ox_nn_finish(k, a->y_all, a->y_off + c * ohw, ohw, a->b ? a->b[c] : 0.0f);
+    int64_t h0 = 2 * ty_lo, h1 = JF__MIN(2 * ty_hi, g->out[1]), ow = g->out[2];
+    for (int64_t c = 0; c < cs; c++)
+        ox_nn_finish(k, a->y_all, a->y_off + c * ohw + h0 * ow, (h1 - h0) * ow,
+                     a->b ? a->b[c] : 0.0f);
 }
