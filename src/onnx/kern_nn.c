@@ -17,6 +17,8 @@ const ox_kernel ox_kernels_nn[] = {
     {"DequantizeLinear", ox_nn_dequantize_run, NULL, NULL, 0},
     {"DynamicQuantizeLinear", ox_nn_dynamic_quantize_run, NULL, NULL, 0},
     {"LSTM", ox_nn_lstm_run, NULL, ox_nn_lstm_scratch, 0},
+    {"GRU", ox_nn_lstm_run, NULL, ox_nn_lstm_scratch, 0},
+    {"RNN", ox_nn_lstm_run, NULL, ox_nn_lstm_scratch, 0},
     {"BatchNormalization", ox_nn_batchnorm_run, ox_nn_batchnorm_slices, NULL, 0},
     {"InstanceNormalization", ox_nn_instancenorm_run, NULL, NULL, 0},
     {"LayerNormalization", ox_nn_layernorm_run, NULL, NULL, 0},

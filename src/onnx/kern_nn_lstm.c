@@ -1,7 +1,8 @@
-/* LSTM: forward, reverse and bidirectional; layout 0 and 1; optional
- * B, sequence_lens, initial_h, initial_c and peepholes P; activations with
- * their alpha/beta lists, clip and input_forget. Gates are in ONNX's
- * order i, o, f, c.
+/* The recurrent operators LSTM, GRU and RNN: forward, reverse and
+ * bidirectional; layout 0 and 1; optional B, sequence_lens, initial_h (and
+ * LSTM's initial_c and peepholes P); activations with their alpha/beta
+ * lists, clip, LSTM's input_forget and GRU's linear_before_reset. Gates
+ * are in ONNX's orders: LSTM i, o, f, c; GRU z, r, h.
  *
  * Per direction, the input projection of every time step is one sgemm
  * (X x W^T plus both biases) into scratch; then each step adds
@@ -26,12 +27,14 @@ typedef struct {
 typedef struct {
     int64_t seq, batch, in, hid;
     int dirs, reverse, layout, input_forget;
+    int gates, n_act;   /* LSTM 4 and 3, GRU 3 and 2, RNN 1 and 1 */
+    int lbr;            /* GRU's linear_before_reset */
     float clip; /* 0: none */
     const float *x, *w, *r, *b, *init_h, *init_c, *p;
     const int32_t *lens32;
     const int64_t *lens64;
     float *y, *yh, *yc;
-    lstm_act act[2][3]; /* f, g, h per direction */
+    lstm_act act[2][3]; /* f, g, h per direction (LSTM; GRU f, g; RNN f) */
 } lstm_args;
 
 static float lstm_apply(const lstm_act *a, float v)
@@ -73,13 +76,14 @@ static int lstm_acts(const ox_kcall *k, lstm_args *a)
     double alphas[6], betas[6];
     int na = ox_attr_floats(k->n, "activation_alpha", alphas, 6), ia = 0;
     int nb = ox_attr_floats(k->n, "activation_beta", betas, 6), ib = 0;
-    if (at && (int)at->n_strings != 3 * a->dirs)
+    int na_all = a->n_act * a->dirs;
+    if (at && (int)at->n_strings != na_all)
         return ox_kfail(k, "activations has %d names for %d directions", (int)at->n_strings,
                         a->dirs);
-    for (int i = 0; i < 3 * a->dirs; i++) {
-        lstm_act *act = &a->act[i / 3][i % 3];
-        if (!at) {
-            act->kind = i % 3 == 0 ? AF_SIGMOID : AF_TANH;
+    for (int i = 0; i < na_all; i++) {
+        lstm_act *act = &a->act[i / a->n_act][i % a->n_act];
+        if (!at) { /* f is a sigmoid, the others tanh; RNN's only one is tanh */
+            act->kind = i % a->n_act == 0 && a->n_act > 1 ? AF_SIGMOID : AF_TANH;
             continue;
         }
         act->kind = lstm_act_kind((const char *)at->strings[i].data, at->strings[i].len,
@@ -150,14 +154,18 @@ static int lstm_dims(const ox_kcall *k, lstm_args *a, const ox_view *x, const ox
     if (!a->reverse && a->dirs == 1 && strcmp(dir, "forward") != 0)
         return ox_kfail(k, "unknown direction '%s'", dir);
     a->layout = k->n->opset >= 14 && ox_attr_int(k->n, "layout", 0) != 0;
+    int gru = strcmp(k->n->op, "GRU") == 0, rnn = strcmp(k->n->op, "RNN") == 0;
+    a->gates = gru ? 3 : rnn ? 1 : 4;
+    a->n_act = gru ? 2 : rnn ? 1 : 3;
+    a->lbr = gru && ox_attr_int(k->n, "linear_before_reset", 0) != 0;
     if (x->rank != 3 || w->rank != 3 || w->dims[0] != a->dirs)
         return ox_kfail(k, "X and W must be 3-D with one W per direction");
     a->seq = x->dims[a->layout ? 1 : 0];
     a->batch = x->dims[a->layout ? 0 : 1];
     a->in = x->dims[2];
-    a->hid = ox_attr_int(k->n, "hidden_size", w->dims[1] / 4);
-    if (w->dims[1] != 4 * a->hid || w->dims[2] != a->in || a->hid < 1)
-        return ox_kfail(k, "W is not [dirs, 4 x hidden_size, input_size]");
+    a->hid = ox_attr_int(k->n, "hidden_size", w->dims[1] / a->gates);
+    if (w->dims[1] != a->gates * a->hid || w->dims[2] != a->in || a->hid < 1)
+        return ox_kfail(k, "W is not [dirs, %d x hidden_size, input_size]", a->gates);
     a->clip = (float)ox_attr_float(k->n, "clip", 0.0);
     a->input_forget = ox_attr_int(k->n, "input_forget", 0) != 0;
     return 0;
@@ -169,14 +177,15 @@ static int lstm_prepare(const ox_kcall *k, lstm_args *a)
     const ox_view *r = w ? ox_nn_float_in(k, 2) : NULL;
     if (!r || lstm_dims(k, a, x, w) || lstm_acts(k, a) || lstm_lens(k, a))
         return -1;
-    int64_t d = a->dirs, h = a->hid, bh = a->batch * h;
-    if (r->numel != d * 4 * h * h)
-        return ox_kfail(k, "R is not [dirs, 4 x hidden_size, hidden_size]");
-    if (lstm_opt(k, 3, d * 8 * h, &a->b) || lstm_opt(k, 5, d * bh, &a->init_h) ||
-        lstm_opt(k, 6, d * bh, &a->init_c) || lstm_opt(k, 7, d * 3 * h, &a->p))
+    int64_t d = a->dirs, h = a->hid, bh = a->batch * h, gh = a->gates * h;
+    int lstm = a->gates == 4;
+    if (r->numel != d * gh * h)
+        return ox_kfail(k, "R is not [dirs, %d x hidden_size, hidden_size]", a->gates);
+    if (lstm_opt(k, 3, d * 2 * gh, &a->b) || lstm_opt(k, 5, d * bh, &a->init_h) ||
+        (lstm && (lstm_opt(k, 6, d * bh, &a->init_c) || lstm_opt(k, 7, d * 3 * h, &a->p))))
         return -1;
     if (lstm_out(k, 0, a->seq * d * bh, &a->y) || lstm_out(k, 1, d * bh, &a->yh) ||
-        lstm_out(k, 2, d * bh, &a->yc))
+        (lstm && lstm_out(k, 2, d * bh, &a->yc)))
         return -1;
     a->x = x->data;
     a->w = w->data;
@@ -186,7 +195,7 @@ static int lstm_prepare(const ox_kcall *k, lstm_args *a)
 
 static size_t lstm_scratch_floats(const lstm_args *a)
 {
-    int64_t g = 4 * a->hid;
+    int64_t g = a->gates * a->hid;
     return (size_t)(a->seq * a->batch * g + a->batch * g + 3 * a->batch * a->hid);
 }
 
@@ -213,10 +222,11 @@ static int64_t lstm_srow(const lstm_args *a, int dir, int64_t b)
     return a->layout ? b * a->dirs + dir : dir * a->batch + b;
 }
 
-/* Input projections of all steps: gx[row] = X[row] W^T + Wb + Rb. */
+/* Input projections of all steps: gx[row] = X[row] W^T + Wb + Rb (GRU's
+ * h-gate Rb stays out with linear_before_reset: it goes inside r * ()). */
 static void lstm_project(const lstm_args *a, int dir, float *gx)
 {
-    int64_t rows = a->seq * a->batch, g = 4 * a->hid;
+    int64_t rows = a->seq * a->batch, g = a->gates * a->hid, rb_end = a->lbr ? 2 * a->hid : g;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)g, (int)a->in, 1.0f,
                 a->x, (int)a->in, a->w + dir * g * a->in, (int)a->in, 0.0f, gx, (int)g);
     if (!a->b)
@@ -224,7 +234,7 @@ static void lstm_project(const lstm_args *a, int dir, float *gx)
     const float *wb = a->b + dir * 2 * g, *rb = wb + g;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < g; j++)
-            gx[r * g + j] += wb[j] + rb[j];
+            gx[r * g + j] += wb[j] + (j < rb_end ? rb[j] : 0.0f);
 }
 
 static float lstm_clip(const lstm_args *a, float v)
@@ -283,9 +293,83 @@ static void lstm_step(const lstm_args *a, int dir, int rev, int64_t s, const flo
     }
 }
 
+/* The time step t batch entry b is at in step s, or -1 when it is done. */
+static int64_t rec_time(const lstm_args *a, int rev, int64_t s, int64_t b)
+{
+    int64_t len = lstm_len(a, b);
+    return s >= len ? -1 : rev ? len - 1 - s : s;
+}
+
+/* GRU's z and r for every running entry, into gates[b][0 .. 2H); rh gets
+ * r * H_prev for the h gate (without linear_before_reset). */
+static void gru_zr(const lstm_args *a, int dir, int rev, int64_t s, const float *gx,
+                   float *gates, const float *h, float *rh)
+{
+    int64_t H = a->hid, g = 3 * H;
+    const lstm_act *f = &a->act[dir][0];
+    for (int64_t b = 0; b < a->batch; b++) {
+        int64_t t = rec_time(a, rev, s, b);
+        float *gb = gates + b * g;
+        const float *xb = gx + lstm_xrow(a, t < 0 ? 0 : t, b) * g;
+        for (int64_t j = 0; j < 2 * H && t >= 0; j++)
+            gb[j] = lstm_apply(f, lstm_clip(a, gb[j] + xb[j]));
+        for (int64_t j = 0; j < H; j++)
+            rh[b * H + j] = t >= 0 ? gb[H + j] * h[b * H + j] : 0.0f;
+    }
+}
+
+/* GRU step: z, r, then h~ = g(x Wh + (r * H) Rh + b), or with
+ * linear_before_reset g(x Wh + r * (H Rh + Rbh)); H = (1 - z) h~ + z H. */
+static void gru_step(const lstm_args *a, int dir, int rev, int64_t s, const float *gx,
+                     float *gates, float *h, float *rh)
+{
+    int64_t H = a->hid, g = 3 * H;
+    const float *r = a->r + dir * g * H, *rbh = a->b ? a->b + dir * 2 * g + g + 2 * H : NULL;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)a->batch, (int)(a->lbr ? g : 2 * H),
+                (int)H, 1.0f, h, (int)H, r, (int)H, 0.0f, gates, (int)g);
+    gru_zr(a, dir, rev, s, gx, gates, h, rh);
+    if (!a->lbr) /* (r * H) Rh^T into the h-gate columns */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)a->batch, (int)H, (int)H, 1.0f,
+                    rh, (int)H, r + 2 * H * H, (int)H, 0.0f, gates + 2 * H, (int)g);
+    for (int64_t b = 0; b < a->batch; b++) {
+        int64_t t = rec_time(a, rev, s, b);
+        if (t < 0)
+            continue;
+        float *gb = gates + b * g, *hb = h + b * H;
+        const float *xb = gx + lstm_xrow(a, t, b) * g;
+        for (int64_t j = 0; j < H; j++) {
+            float pre = a->lbr ? xb[2 * H + j] + gb[H + j] * (gb[2 * H + j] + (rbh ? rbh[j] : 0))
+                               : xb[2 * H + j] + gb[2 * H + j];
+            float hh = lstm_apply(&a->act[dir][1], lstm_clip(a, pre));
+            hb[j] = (1 - gb[j]) * hh + gb[j] * hb[j];
+        }
+        if (a->y)
+            memcpy(a->y + lstm_yrow(a, t, dir, b) * H, hb, (size_t)H * sizeof *hb);
+    }
+}
+
+/* RNN step: H = f(x W + H R + b). */
+static void rnn_step(const lstm_args *a, int dir, int rev, int64_t s, const float *gx,
+                     float *gates, float *h)
+{
+    int64_t H = a->hid;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)a->batch, (int)H, (int)H, 1.0f, h,
+                (int)H, a->r + dir * H * H, (int)H, 0.0f, gates, (int)H);
+    for (int64_t b = 0; b < a->batch; b++) {
+        int64_t t = rec_time(a, rev, s, b);
+        if (t < 0)
+            continue;
+        const float *xb = gx + lstm_xrow(a, t, b) * H;
+        for (int64_t j = 0; j < H; j++)
+            h[b * H + j] = lstm_apply(&a->act[dir][0], lstm_clip(a, xb[j] + gates[b * H + j]));
+        if (a->y)
+            memcpy(a->y + lstm_yrow(a, t, dir, b) * H, h + b * H, (size_t)H * sizeof *h);
+    }
+}
+
 static void lstm_direction(const lstm_args *a, int dir, float *scratch)
 {
-    int64_t H = a->hid, g = 4 * H;
+    int64_t H = a->hid, g = a->gates * H;
     float *gx = scratch, *gates = gx + a->seq * a->batch * g;
     float *h = gates + a->batch * g, *c = h + a->batch * H;
     int rev = a->reverse || dir == 1;
@@ -296,7 +380,12 @@ static void lstm_direction(const lstm_args *a, int dir, float *scratch)
             for (int64_t b = 0; b < a->batch; b++)
                 memset(a->y + lstm_yrow(a, t, dir, b) * H, 0, (size_t)H * sizeof *h);
     for (int64_t s = 0; s < a->seq; s++)
-        lstm_step(a, dir, rev, s, gx, gates, h, c);
+        if (a->gates == 4)
+            lstm_step(a, dir, rev, s, gx, gates, h, c);
+        else if (a->gates == 3)
+            gru_step(a, dir, rev, s, gx, gates, h, c); /* c holds r * H */
+        else
+            rnn_step(a, dir, rev, s, gx, gates, h);
     for (int64_t b = 0; b < a->batch; b++) {
         int64_t at = lstm_srow(a, dir, b) * H;
         if (a->yh)
