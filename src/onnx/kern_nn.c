@@ -24,6 +24,8 @@ const ox_kernel ox_kernels_nn[] = {
     {"LayerNormalization", ox_nn_layernorm_run, NULL, NULL, 0},
     {"MaxPool", ox_nn_pool_run, ox_nn_pool_slices, NULL, 0},
     {"AveragePool", ox_nn_pool_run, ox_nn_pool_slices, NULL, 0},
+    {"MaxUnpool", ox_nn_max_unpool_run, NULL, NULL, 0},
+    {"LRN", ox_nn_lrn_run, NULL, NULL, 0},
     {"GlobalAveragePool", ox_nn_global_pool_run, ox_nn_global_pool_slices, NULL, 0},
     {"GlobalMaxPool", ox_nn_global_pool_run, ox_nn_global_pool_slices, NULL, 0},
     {"Softmax", ox_nn_softmax_run, NULL, NULL, 0},

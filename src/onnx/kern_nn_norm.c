@@ -390,3 +390,32 @@ int ox_nn_softmax_run(const ox_kcall *k)
         }
     return 0;
 }
+
+/* ---- LRN ---- */
+
+/* y = x / (bias + alpha / size * sum of x^2 over the nearby channels)^beta,
+ * channels c - (size - 1) / 2 .. c + size / 2 (clipped). */
+int ox_nn_lrn_run(const ox_kcall *k)
+{
+    const ox_view *x = ox_nn_float_in(k, 0);
+    const ox_view *y = x ? ox_nn_float_out(k, 0, x->numel) : NULL;
+    if (!y)
+        return -1;
+    int64_t size = ox_attr_int(k->n, "size", 0);
+    if (x->rank < 2 || size < 1)
+        return ox_kfail(k, "needs an input of rank 2 or more and a size of at least 1");
+    float alpha = (float)ox_attr_float(k->n, "alpha", 1e-4), beta = (float)ox_attr_float(k->n, "beta", 0.75);
+    float bias = (float)ox_attr_float(k->n, "bias", 1.0);
+    int64_t c_n = x->dims[1], inner = x->numel / JF__MAX(x->dims[0] * c_n, 1);
+    const float *xv = x->data;
+    float *yv = y->data;
+    for (int64_t i = 0; i < x->numel; i++) {
+        int64_t c = i / inner % c_n, base = i - c * inner;
+        int64_t c0 = JF__MAX(c - (size - 1) / 2, 0), c1 = JF__MIN(c + size / 2, c_n - 1);
+        float sq = 0;
+        for (int64_t cc = c0; cc <= c1; cc++)
+            sq += xv[base + cc * inner] * xv[base + cc * inner];
+        yv[i] = xv[i] / powf(bias + alpha / (float)size * sq, beta);
+    }
+    return 0;
+}

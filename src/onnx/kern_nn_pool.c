@@ -260,3 +260,68 @@ int64_t ox_nn_global_pool_slices(const jf_onnx_model *m, const ox_node *n)
 {
     return ox_nn_pool_slices(m, n);
 }
+
+/* ---- MaxUnpool ---- */
+
+/* Where index v (flat over the unpooled shape the kernel, strides and pads
+ * give, as MaxPool's Indices are) lands in y: the same spatial coordinates
+ * in y's (perhaps larger, from output_shape) planes; -1 if outside. */
+static int64_t unpool_target(const ox_view *y, const int64_t *def, int nsp, int64_t v)
+{
+    int64_t plane_def = 1, plane_out = 1, off = 0, mult = 1;
+    for (int i = 0; i < nsp; i++) {
+        plane_def *= def[i];
+        plane_out *= y->dims[2 + i];
+    }
+    int64_t plane = v / plane_def, rest = v % plane_def;
+    for (int i = nsp - 1; i >= 0; i--) {
+        int64_t c = rest % def[i];
+        rest /= def[i];
+        if (c >= y->dims[2 + i])
+            return -1;
+        off += c * mult;
+        mult *= y->dims[2 + i];
+    }
+    return plane * plane_out + off;
+}
+
+/* The unpooled spatial shape: (in - 1) * stride + kernel - pads. */
+static int unpool_default(const ox_kcall *k, const ox_view *x, int64_t *def)
+{
+    int nsp = x->rank - 2;
+    int64_t ks[OX_MAX_RANK], st[OX_MAX_RANK], pads[2 * OX_MAX_RANK];
+    int nk = ox_attr_ints(k->n, "kernel_shape", ks, OX_MAX_RANK);
+    int ns = ox_attr_ints(k->n, "strides", st, OX_MAX_RANK);
+    int np = ox_attr_ints(k->n, "pads", pads, 2 * OX_MAX_RANK);
+    if (nsp < 1 || nk != nsp || (ns >= 0 && ns != nsp) || (np >= 0 && np != 2 * nsp))
+        return ox_kfail(k, "kernel_shape, strides or pads do not fit the input");
+    for (int i = 0; i < nsp; i++)
+        def[i] = (x->dims[2 + i] - 1) * (ns < 0 ? 1 : st[i]) + ks[i] -
+                 (np < 0 ? 0 : pads[i] + pads[nsp + i]);
+    return 0;
+}
+
+/* Zeros, then each input value where its Indices entry points. */
+int ox_nn_max_unpool_run(const ox_kcall *k)
+{
+    const ox_view *x = ox_nn_float_in(k, 0), *idx = k->n->n_in > 1 ? &k->in[1] : NULL;
+    int64_t def[OX_MAX_RANK];
+    if (!x || unpool_default(k, x, def))
+        return -1;
+    if (!idx || !idx->data || idx->dtype != OX_INT64 || idx->numel != x->numel)
+        return ox_kfail(k, "I must be int64 shaped like X");
+    const ox_view *y = k->n->n_out > 0 ? &k->out[0] : NULL;
+    if (!y || !y->data || y->dtype != OX_FLOAT || y->rank != x->rank)
+        return ox_kfail(k, "output is missing, not float or of another rank");
+    float *yv = y->data;
+    const float *xv = x->data;
+    const int64_t *iv = idx->data;
+    memset(yv, 0, (size_t)y->numel * sizeof *yv);
+    for (int64_t i = 0; i < x->numel; i++) {
+        int64_t at = iv[i] < 0 ? -1 : unpool_target(y, def, x->rank - 2, iv[i]);
+        if (at < 0 || at >= y->numel)
+            return ox_kfail(k, "index %lld is outside the output", (long long)iv[i]);
+        yv[at] = xv[i];
+    }
+    return 0;
+}
