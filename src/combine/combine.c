@@ -151,6 +151,108 @@ static jf_refusal candidate_refusal(const jf__combiner *c, uint32_t u, uint32_t 
     return JF_REFUSED_DEMAND;
 }
 
+/* ---- runs of links ---- */
+
+/* With K = 2 and mode both every candidate has at most one edge in and
+ * one out, so candidates form runs u -> v -> w ... whose merges touch
+ * nothing else: a run can be merged as soon as the sweep meets its first
+ * task, the growing group held in locals instead of being looked up and
+ * written back at every edge. The merges, refusals and positions are
+ * those try_merge makes edge by edge (the property tests hold both). */
+typedef struct {
+    uint32_t root, head, tail, out, in, size, ord;
+} run;
+
+static uint32_t out_degree(const jf_job *job, uint32_t t)
+{
+    return (uint32_t)(job->out_off[t + 1] - job->out_off[t]);
+}
+
+static uint32_t in_degree(const jf_job *job, uint32_t t)
+{
+    return (uint32_t)(job->in_off[t + 1] - job->in_off[t]);
+}
+
+static run run_start(const jf__combiner *c, uint32_t u)
+{
+    return (run){u, u, u, out_degree(c->job, u), in_degree(c->job, u), 1, c->ord[u]};
+}
+
+/* Demand k of the run's group merged with the single task v. */
+static double run_demand(const jf__combiner *c, const run *r, uint32_t v, int k)
+{
+    const jf_job *job = c->job;
+    double a = r->size > 1 ? c->demand[(size_t)r->root * c->n_res + k] : job->demand[k][r->root];
+    return combine_value(job->res_rule[k], a, job->demand[k][v]);
+}
+
+/* check_limits, then merge_groups, for the run's group and the single
+ * task v over their one edge. The merged demand is computed twice rather
+ * than kept in c->merged: one store-to-load round trip less per merge on
+ * the chain of sums. */
+static jf_refusal run_add(jf__combiner *c, run *r, uint32_t v)
+{
+    if (c->max_members && r->size + 1 > c->max_members)
+        return JF_REFUSED_MEMBERS;
+    for (int k = 0; k < c->n_res; k++)
+        if (run_demand(c, r, v, k) > c->cap[k])
+            return JF_REFUSED_CAPACITY;
+    for (int k = 0; k < c->n_res; k++) /* element k is read before it is written */
+        c->demand[(size_t)r->root * c->n_res + k] = run_demand(c, r, v, k);
+    r->ord = r->out == 1 ? c->ord[v] : r->ord; /* the safe rule, as try_merge */
+    r->out += out_degree(c->job, v) - 1;
+    r->in += in_degree(c->job, v) - 1;
+    c->next[r->tail] = v;
+    r->tail = v;
+    r->size++;
+    c->parent[v] = r->root;
+    c->merges++;
+    return JF_REFUSED_NONE;
+}
+
+static void run_flush(jf__combiner *c, const run *r)
+{
+    if (r->size < 2)
+        return;
+    c->head[r->root] = r->head;
+    c->tail[r->root] = r->tail;
+    c->ext_out[r->root] = r->out;
+    c->ext_in[r->root] = r->in;
+    c->size[r->root] = r->size;
+    c->ord[r->root] = r->ord;
+    c->largest = JF__MAX(c->largest, r->size);
+}
+
+/* The run that starts at u: every edge out of its tasks, in order. */
+static void walk_run(jf__combiner *c, uint32_t u)
+{
+    const jf_job *job = c->job;
+    run r = run_start(c, u);
+    while (out_degree(job, u) == 1) {
+        uint32_t v = job->out_task[job->out_off[u]];
+        if (c->group[v] != JF__SECOND) {
+            c->refused[candidate_refusal(c, u, v)]++;
+            break;
+        }
+        jf_refusal why = run_add(c, &r, v);
+        if (why != JF_REFUSED_NONE) {
+            c->refused[why]++;
+            run_flush(c, &r);
+            r = run_start(c, v);
+        }
+        u = v;
+    }
+    run_flush(c, &r);
+}
+
+/* Whether a second-group task begins a run (its edge in, if any, comes
+ * from outside the second group); the others were walked from theirs. */
+static int starts_run(const jf__combiner *c, uint32_t u)
+{
+    const jf_job *job = c->job;
+    return in_degree(job, u) == 0 || c->group[job->in_task[job->in_off[u]]] != JF__SECOND;
+}
+
 /* One sweep over all edges in topological order. Refusals are counted
  * afresh each pass, so the last pass (no merge) leaves the counts at the
  * fixpoint. */
@@ -158,11 +260,19 @@ static uint32_t sweep(jf__combiner *c)
 {
     const jf_job *job = c->job;
     uint32_t before = c->merges;
+    /* runs: not with --explain (reasons are noted per edge), and only on
+     * the first pass, while every run starts as single tasks */
+    int runs = c->links_only && !c->reason && c->passes == 1;
     memset(c->refused, 0, sizeof c->refused);
     for (uint32_t i = 0; i < job->n_tasks; i++) {
         uint32_t u = job->topo[i];
         if (c->group[u] == JF__NOT_FIRST && !c->reason) { /* all its edges, at once */
             c->refused[JF_REFUSED_DEGREE] += job->out_off[u + 1] - job->out_off[u];
+            continue;
+        }
+        if (runs && c->group[u] == JF__SECOND) {
+            if (starts_run(c, u))
+                walk_run(c, u);
             continue;
         }
         for (uint64_t e = job->out_off[u]; e < job->out_off[u + 1]; e++) {

@@ -20,6 +20,7 @@ typedef struct {
     double *threshold; /* per resource, INFINITY when not thresholded */
     double *merged;    /* per resource: the two groups' demand, as check_limits found it */
     uint32_t max_members;
+    int links_only;    /* K = 2, mode both: candidates have one edge in and out at most */
     uint8_t *group;    /* JF__NOT_FIRST, JF__FIRST_ONLY or JF__SECOND per task */
     uint8_t *reason;   /* last refusal per group root (explain only) */
 

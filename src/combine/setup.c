@@ -165,6 +165,7 @@ jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p)
     c->job = job;
     c->n_res = job->n_res;
     c->max_members = p->max_members;
+    c->links_only = p->degree_threshold == 2 && p->degree_mode == JF_DEGREE_BOTH;
     if (p->degree_threshold < 1)
         return jf__job_fail(job, JF_EINVAL, "--degree-threshold must be at least 1");
     c->cap = jf__malloc((size_t)(c->n_res + 1) * sizeof(double));
