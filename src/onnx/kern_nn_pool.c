@@ -152,29 +152,41 @@ static int64_t pool_window(const ox_geom *g, int i, int64_t o, int64_t *a, int64
     return JF__MAX(padded_end - JF__MAX(start, -g->pb[i]), 0);
 }
 
-static float pool_window_value(const pool_plan *p, const float *x, int64_t h0, int64_t h1,
-                               int64_t w0, int64_t w1)
+static inline float window_max(const float *x, int64_t iw, int64_t h0, int64_t h1, int64_t w0,
+                               int64_t w1)
 {
-    float acc = p->is_max ? -FLT_MAX : 0.0f;
+    float acc = -FLT_MAX;
     for (int64_t h = h0; h < h1; h++)
-        for (int64_t w = w0; w < w1; w++) {
-            float v = x[h * p->g.in[2] + w];
-            acc = p->is_max ? (v > acc ? v : acc) : acc + v;
-        }
+        for (int64_t w = w0; w < w1; w++)
+            acc = x[h * iw + w] > acc ? x[h * iw + w] : acc;
+    return acc;
+}
+
+static inline float window_sum(const float *x, int64_t iw, int64_t h0, int64_t h1, int64_t w0,
+                               int64_t w1)
+{
+    float acc = 0;
+    for (int64_t h = h0; h < h1; h++)
+        for (int64_t w = w0; w < w1; w++)
+            acc += x[h * iw + w];
     return acc;
 }
 
 static void pool_plane_plain(const pool_plan *p, const float *x, float *y)
 {
     const ox_geom *g = &p->g;
+    int64_t iw = g->in[2];
     for (int64_t oh = 0; oh < g->out[1]; oh++) {
         int64_t h0, h1, hp = pool_window(g, 1, oh, &h0, &h1);
+        float *yr = y + oh * g->out[2];
         for (int64_t ow = 0; ow < g->out[2]; ow++) {
             int64_t w0, w1, wp = pool_window(g, 2, ow, &w0, &w1);
-            float v = pool_window_value(p, x, h0, h1, w0, w1);
-            if (!p->is_max)
-                v /= (float)JF__MAX(p->include_pad ? hp * wp : (h1 - h0) * (w1 - w0), 1);
-            y[oh * g->out[2] + ow] = v;
+            if (p->is_max) {
+                yr[ow] = window_max(x, iw, h0, h1, w0, w1);
+                continue;
+            }
+            int64_t count = p->include_pad ? hp * wp : (h1 - h0) * (w1 - w0);
+            yr[ow] = window_sum(x, iw, h0, h1, w0, w1) / (float)JF__MAX(count, 1);
         }
     }
 }
