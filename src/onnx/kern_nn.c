@@ -153,6 +153,37 @@ int ox_nn_model_call(const jf_onnx_model *m, const ox_node *n, ox_view *ins, ox_
     return 0;
 }
 
+/* ---- scratch ---- */
+
+/* Whether the run-time views have the shapes the model's inference gave
+ * (then the scratch the runtime sized with the kernel's own `scratch`
+ * function fits by construction, and need not be sized again). */
+static int shapes_as_planned(const ox_kcall *k)
+{
+    const ox_node *n = k->n;
+    for (int i = 0; i < n->n_in + n->n_out; i++) {
+        int32_t t = i < n->n_in ? n->in[i] : n->out[i - n->n_in];
+        const ox_view *v = i < n->n_in ? &k->in[i] : &k->out[i - n->n_in];
+        if (t < 0 || !v->data)
+            continue;
+        const ox_tensor *tt = &k->m->tensors[t];
+        if (tt->rank != v->rank ||
+            (v->rank && memcmp(tt->dims, v->dims, (size_t)v->rank * sizeof *v->dims) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+int ox_nn_scratch_fits(const ox_kcall *k, size_t need,
+                       size_t (*planned)(const jf_onnx_model *, const ox_node *, int64_t))
+{
+    if (need == 0)
+        return 1;
+    if (!k->scratch || !k->m)
+        return 0;
+    return shapes_as_planned(k) || need <= planned(k->m, k->n, k->n_slices);
+}
+
 /* ---- inputs, outputs, finishing ---- */
 
 const ox_view *ox_nn_float_in(const ox_kcall *k, int i)

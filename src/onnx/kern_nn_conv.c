@@ -450,7 +450,7 @@ int ox_nn_conv_run(const ox_kcall *k)
     if (conv_prepare(k, &p))
         return -1;
     size_t need = conv_scratch_floats(&p) * sizeof(float);
-    if (need && (!k->scratch || need > ox_nn_conv_scratch(k->m, k->n, k->n_slices)))
+    if (!ox_nn_scratch_fits(k, need, ox_nn_conv_scratch))
         return ox_kfail(k, "shapes at run time need more scratch than planned");
     int64_t lo, hi;
     ox_slice_range(conv_units(&p), k->slice, k->n_slices, &lo, &hi);

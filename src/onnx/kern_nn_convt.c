@@ -278,7 +278,7 @@ int ox_nn_conv_transpose_run(const ox_kcall *k)
     if (ct_prepare(k, &p))
         return -1;
     size_t need = ct_scratch_floats(&p) * sizeof(float);
-    if (need > ox_nn_conv_transpose_scratch(k->m, k->n, k->n_slices) || !k->scratch)
+    if (!ox_nn_scratch_fits(k, need, ox_nn_conv_transpose_scratch))
         return ox_kfail(k, "shapes at run time need more scratch than planned");
     p.wt = (float *)k->scratch + p.cout_g * p.kk * p.tile;
     int64_t lo, hi;

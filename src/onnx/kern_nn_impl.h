@@ -57,6 +57,14 @@ JF__HIDDEN int ox_nn_model_view(const jf_onnx_model *m, int32_t t, ox_view *v);
 JF__HIDDEN int ox_nn_model_call(const jf_onnx_model *m, const ox_node *n, ox_view *ins,
                                 ox_view *outs, ox_kcall *k);
 
+/* Whether k->scratch holds `need` bytes: the runtime sized it with the
+ * kernel's `planned` function over the inferred shapes, so it does when
+ * the views still have those shapes (checked cheaply) or when `planned`
+ * says so for this call. */
+JF__HIDDEN int ox_nn_scratch_fits(const ox_kcall *k, size_t need,
+                                  size_t (*planned)(const jf_onnx_model *, const ox_node *,
+                                                    int64_t));
+
 /* Input i as a float view, or NULL (with a message) when absent or not
  * float. */
 JF__HIDDEN const ox_view *ox_nn_float_in(const ox_kcall *k, int i);

@@ -400,8 +400,7 @@ int ox_nn_lstm_run(const ox_kcall *k)
     lstm_args a = {0};
     if (lstm_prepare(k, &a))
         return -1;
-    if (!k->scratch || lstm_scratch_floats(&a) * sizeof(float) >
-                           ox_nn_lstm_scratch(k->m, k->n, k->n_slices))
+    if (!ox_nn_scratch_fits(k, lstm_scratch_floats(&a) * sizeof(float), ox_nn_lstm_scratch))
         return ox_kfail(k, "shapes at run time need more scratch than planned");
     for (int dir = 0; dir < a.dirs; dir++)
         lstm_direction(&a, dir, k->scratch);

@@ -361,7 +361,7 @@ int ox_nn_resize_run(const ox_kcall *k)
     if (rs_prepare(k, &a))
         return -1;
     size_t need = rs_table_bytes(a.out, a.rank, a.taps);
-    if (!k->scratch || need > ox_nn_resize_scratch(k->m, k->n, k->n_slices))
+    if (!ox_nn_scratch_fits(k, need, ox_nn_resize_scratch))
         return ox_kfail(k, "shapes at run time need more scratch than planned");
     rs_tables t;
     rs_build(&a, k->scratch, &t);
