@@ -280,17 +280,15 @@ static inline __attribute__((always_inline)) void
 dw_block(const float *const *rows, const float *wl, float bias, float *y, int64_t ow, int64_t off,
          const int kh, const int kw, const int64_t sw, const int64_t dw)
 {
-    /* One accumulator per kernel row: independent chains, so the FMAs
-     * overlap instead of waiting on each other's latency. */
-    v16 acc[DW_MAX_K];
-    for (int a = 0; a < kh; a++) {
-        acc[a] = (v16){0};
-        for (int b = 0; b < kw; b++)
-            acc[a] += wl[a * kw + b] * v16_load_strided(rows[a] + ow * sw + off + b * dw, sw);
-    }
+    /* A fresh accumulator per kernel row: independent chains, so the
+     * FMAs overlap instead of waiting on each other's latency. */
     v16 sum = (v16){0} + bias;
-    for (int a = 0; a < kh; a++)
-        sum += acc[a];
+    for (int a = 0; a < kh; a++) {
+        v16 acc = (v16){0};
+        for (int b = 0; b < kw; b++)
+            acc += wl[a * kw + b] * v16_load_strided(rows[a] + ow * sw + off + b * dw, sw);
+        sum += acc;
+    }
     memcpy(y + ow, &sum, sizeof sum);
 }
 
@@ -344,6 +342,27 @@ dw_interior(const ox_geom *g, const float *const *rows, const float *w, float bi
     return dw_inner(rows, w, bias, y, lo, hi, off, (int)kh, (int)kw, sw, g->d[2]);
 }
 
+/* Rows near the top and bottom: only kernel rows [a0, a1) meet the input,
+ * so the others are skipped (on planes a few rows high, like a 5x5 kernel
+ * over 3 rows, that is most of the work). */
+static inline __attribute__((always_inline)) int64_t
+dw_partial(const ox_geom *g, const float *const *rows, const float *w, float bias, float *y,
+           int64_t lo, int64_t hi, int64_t a0, int64_t a1)
+{
+    int64_t kw = g->k[2], sw = g->s[2], off = -g->pb[2];
+    int kh = (int)(a1 - a0);
+    rows += a0;
+    w += a0 * kw;
+    if (g->d[2] == 1 && (kw == 3 || kw == 5) && (sw == 1 || sw == 2)) {
+        if (kw == 3)
+            return sw == 1 ? dw_inner(rows, w, bias, y, lo, hi, off, kh, 3, 1, 1)
+                           : dw_inner(rows, w, bias, y, lo, hi, off, kh, 3, 2, 1);
+        return sw == 1 ? dw_inner(rows, w, bias, y, lo, hi, off, kh, 5, 1, 1)
+                       : dw_inner(rows, w, bias, y, lo, hi, off, kh, 5, 2, 1);
+    }
+    return dw_inner(rows, w, bias, y, lo, hi, off, kh, (int)kw, sw, g->d[2]);
+}
+
 /* One channel plane. Rows above and below the input read a row of zeros,
  * so only the left and right borders need checks: columns [lo, hi) have
  * every tap inside the row (and, at stride 2, the one float past the last
@@ -363,8 +382,14 @@ OX_VEC static void dw_plane(const ox_geom *g, const float *x, const float *w, fl
             int64_t ih = oh * g->s[1] - g->pb[1] + a * g->d[1];
             rows[a] = ih >= 0 && ih < g->in[1] ? x + ih * iw : zeros;
         }
+        int64_t a0 = 0, a1 = g->k[1]; /* the kernel rows inside the input */
+        while (a0 < a1 && rows[a0] == zeros)
+            a0++;
+        while (a1 > a0 && rows[a1 - 1] == zeros)
+            a1--;
         float *yr = y + oh * ow_n;
-        int64_t done = dw_interior(g, rows, w, bias, yr, lo, hi);
+        int64_t done = a0 == 0 && a1 == g->k[1] ? dw_interior(g, rows, w, bias, yr, lo, hi)
+                                                : dw_partial(g, rows, w, bias, yr, lo, hi, a0, a1);
         for (int64_t ow = 0; ow < lo; ow++)
             yr[ow] = dw_point(g, rows, w, bias, ow);
         for (int64_t ow = JF__MAX(done, lo); ow < ow_n; ow++)
