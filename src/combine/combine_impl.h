@@ -24,7 +24,7 @@ typedef struct {
     uint8_t *group;    /* JF__NOT_FIRST, JF__FIRST_ONLY or JF__SECOND per task */
     uint8_t *reason;   /* last refusal per group root (explain only) */
 
-    void *block; /* holds the per-task arrays below (alloc_state) */
+    void *block, *merge_block; /* hold the per-task arrays below (alloc_state) */
 
     /* per task; meaningful at group roots */
     uint32_t *parent, *size, *ord;

@@ -125,23 +125,29 @@ static void classify_tasks(jf__combiner *c, const jf_combine_params *p)
                                                        : JF_REFUSED_NONE;
 }
 
-/* The per-task arrays in one block: one allocation instead of eleven; the
- * parts a merge writes stay untouched (and not faulted in) until then. */
+/* The per-task arrays in two blocks: those written in full at the start
+ * (parent, size, ord, group, reason), and those a merge writes (the rest),
+ * whose pages stay untouched, and not faulted in, until then. Apart, the
+ * first block stays small enough for the C library to keep and reuse
+ * across calls (at a million tasks both together were not). */
 static jf_status alloc_state(jf__combiner *c, int explain)
 {
     size_t n = (size_t)c->job->n_tasks + 1, nr = (size_t)(c->n_res ? c->n_res : 1);
-    char *at = c->block = jf__malloc(n * (nr * 8 + 8 * 4 + 1 + (explain ? 1 : 0)));
-    if (!at)
+    uint32_t *u = c->block = jf__malloc(n * (3 * 4 + 1 + (explain ? 1 : 0)));
+    double *d = c->merge_block = jf__malloc(n * (nr * 8 + 5 * 4));
+    if (!u || !d)
         return JF_ENOMEM;
-    c->demand = (double *)at; /* 8-byte elements first */
-    uint32_t *u = (uint32_t *)(c->demand + n * nr);
-    uint32_t **fields[] = {&c->parent, &c->size, &c->ord,     &c->head,
-                           &c->tail,   &c->next, &c->ext_out, &c->ext_in};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++, u += n)
-        *fields[i] = u;
-    c->group = (uint8_t *)u;
+    jf__advise_huge(u, 3 * n * sizeof *u);
+    c->parent = u;
+    c->size = u + n;
+    c->ord = u + 2 * n;
+    c->group = (uint8_t *)(u + 3 * n);
     c->reason = explain ? c->group + n : NULL;
-    jf__advise_huge(c->parent, 3 * n * sizeof(uint32_t)); /* parent, size, ord: written at once */
+    c->demand = d; /* 8-byte elements first */
+    u = (uint32_t *)(d + n * nr);
+    uint32_t **merged_fields[] = {&c->head, &c->tail, &c->next, &c->ext_out, &c->ext_in};
+    for (size_t i = 0; i < sizeof merged_fields / sizeof merged_fields[0]; i++, u += n)
+        *merged_fields[i] = u;
     return JF_OK;
 }
 
@@ -191,10 +197,10 @@ void jf__cb_free(jf__combiner *c)
         jf__free(c->adj_in[t].node);
         jf__free(c->adj_in[t].count);
     }
-    void *blocks[] = {c->cap,       c->threshold, c->merged,  c->block,    c->mark,
-                      c->stack,     c->found_fwd, c->found_bwd, c->slots,  c->keys,
-                      c->has_adj,   c->adj_out,   c->adj_in,  c->acc_mark, c->acc_pos,
-                      c->refused_at};
+    void *blocks[] = {c->cap,     c->threshold, c->merged,    c->block,     c->merge_block,
+                      c->mark,    c->stack,     c->found_fwd, c->found_bwd, c->slots,
+                      c->keys,    c->has_adj,   c->adj_out,   c->adj_in,    c->acc_mark,
+                      c->acc_pos, c->refused_at};
     for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++)
         jf__free(blocks[i]);
     memset(c, 0, sizeof *c);
