@@ -58,6 +58,8 @@ static jf_status resource_limits(jf__combiner *c, jf_job *job, const jf_combine_
 
 jf_status jf__cb_check_fits(jf_job *job, int r, double largest)
 {
+    if (largest == INFINITY) /* no device limits r: nothing to read */
+        return JF_OK;
     for (uint32_t t = 0; t < job->n_tasks; t++)
         if (job->demand[r][t] > largest)
             return jf__job_fail(job, JF_ECAPACITY,
@@ -100,6 +102,8 @@ static void apply_thresholds(jf__combiner *c)
     for (int r = 0; r < c->n_res; r++) {
         const double *col = c->job->demand[r];
         double threshold = c->threshold[r];
+        if (threshold == INFINITY) /* not thresholded: no column to read */
+            continue;
         for (uint32_t t = 0; t < c->job->n_tasks; t++)
             if (c->group[t] == JF__SECOND && col[t] > threshold) {
                 c->group[t] = JF__FIRST_ONLY;
