@@ -473,9 +473,11 @@ static void check_convt(jf_rng *rng, int direct, const char *tmp)
 
 /* ---- MatMul and Gemm ---- */
 
-static void check_matmul(jf_rng *rng, const char *tmp)
+static void check_matmul(jf_rng *rng, const char *tmp, int big)
 {
     int64_t m = jf_rng_range(rng, 1, 9), k = jf_rng_range(rng, 1, 9), n = jf_rng_range(rng, 1, 9);
+    if (big) /* K past the sgemm's block of 512, M past its 8 rows, N past 32 columns */
+        m = jf_rng_range(rng, 9, 21), k = jf_rng_range(rng, 513, 1300), n = jf_rng_range(rng, 33, 70);
     int ra = (int)jf_rng_range(rng, 1, 4), rb = (int)jf_rng_range(rng, 1, 4);
     int64_t a[4], b[4], batch[2] = {jf_rng_range(rng, 1, 3), jf_rng_range(rng, 1, 3)};
     for (int i = 0; i < ra - 2; i++)
@@ -578,7 +580,7 @@ int main(void)
         for (int path = 0; path < 5; path++, cases++)
             check_conv(&rng, path, paths[path], tmp);
         check_convt(&rng, round % 2, tmp);
-        check_matmul(&rng, tmp);
+        check_matmul(&rng, tmp, round % 4 == 3);
         check_gemm(&rng, tmp);
         cases += 3;
     }
