@@ -69,18 +69,12 @@ jf_status jf__cb_check_fits(jf_job *job, int r, double largest)
     return JF_OK;
 }
 
-static jf_status setup_limits(jf__combiner *c, jf_job *job, const jf_combine_params *p)
+static jf_status check_names(jf_job *job, const jf_combine_params *p)
 {
     jf_status st = check_limit_names(job, p->capacity, p->n_capacity, "--capacity");
     if (st == JF_OK)
         st = check_limit_names(job, p->demand_threshold, p->n_demand_threshold,
                                "--demand-threshold");
-    for (int r = 0; r < c->n_res && st == JF_OK; r++) {
-        double largest = INFINITY;
-        st = resource_limits(c, job, p, r, &largest);
-        if (st == JF_OK && !p->allow_oversize)
-            st = jf__cb_check_fits(job, r, largest);
-    }
     return st;
 }
 
@@ -95,24 +89,44 @@ static int below_degree(const jf_combine_params *p, uint64_t in, uint64_t out)
     }
 }
 
-/* Second-group candidates over some threshold drop to the first group;
- * a column at a time, so the job's demands stream. */
-static void apply_thresholds(jf__combiner *c)
+/* Resource r's column, read once (and not at all when nothing limits
+ * r): a task over every device's capacity is an error, as
+ * jf__cb_check_fits says it; a second-group candidate over the threshold
+ * drops to the first group. */
+static jf_status apply_column(jf__combiner *c, jf_job *job, int r, double largest)
 {
-    for (int r = 0; r < c->n_res; r++) {
-        const double *col = c->job->demand[r];
-        double threshold = c->threshold[r];
-        if (threshold == INFINITY) /* not thresholded: no column to read */
-            continue;
-        for (uint32_t t = 0; t < c->job->n_tasks; t++)
-            if (c->group[t] == JF__SECOND && col[t] > threshold) {
-                c->group[t] = JF__FIRST_ONLY;
-                c->second_group--;
-            }
+    const double *col = job->demand[r];
+    double threshold = c->threshold[r];
+    if (largest == INFINITY && threshold == INFINITY)
+        return JF_OK;
+    for (uint32_t t = 0; t < job->n_tasks; t++) {
+        if (col[t] > largest)
+            return jf__cb_check_fits(job, r, largest); /* names the first */
+        if (c->group[t] == JF__SECOND && col[t] > threshold) {
+            c->group[t] = JF__FIRST_ONLY;
+            c->second_group--;
+        }
     }
+    return JF_OK;
 }
 
-static void classify_tasks(jf__combiner *c, const jf_combine_params *p)
+/* Limits of every resource and the second group, resource by resource:
+ * its limits are checked, then its column (the order of the errors). */
+static jf_status apply_limits(jf__combiner *c, jf_job *job, const jf_combine_params *p)
+{
+    jf_status st = JF_OK;
+    for (int r = 0; r < c->n_res && st == JF_OK; r++) {
+        double largest = INFINITY;
+        st = resource_limits(c, job, p, r, &largest);
+        if (st == JF_OK)
+            st = apply_column(c, job, r, p->allow_oversize ? INFINITY : largest);
+    }
+    return st;
+}
+
+/* The first group by degree; apply_limits then drops candidates to make
+ * the second. */
+static void classify_degrees(jf__combiner *c, const jf_combine_params *p)
 {
     const jf_job *job = c->job;
     for (uint32_t t = 0; t < job->n_tasks; t++) {
@@ -122,8 +136,11 @@ static void classify_tasks(jf__combiner *c, const jf_combine_params *p)
         c->first_group += c->group[t] == JF__SECOND;
     }
     c->second_group = c->first_group;
-    apply_thresholds(c);
-    for (uint32_t t = 0; c->reason && t < job->n_tasks; t++)
+}
+
+static void note_reasons(jf__combiner *c)
+{
+    for (uint32_t t = 0; c->reason && t < c->job->n_tasks; t++)
         c->reason[t] = c->group[t] == JF__NOT_FIRST    ? JF_REFUSED_DEGREE
                        : c->group[t] == JF__FIRST_ONLY ? JF_REFUSED_DEMAND
                                                        : JF_REFUSED_NONE;
@@ -183,12 +200,16 @@ jf_status jf__cb_init(jf__combiner *c, jf_job *job, const jf_combine_params *p)
     c->merged = jf__malloc((size_t)(c->n_res + 1) * sizeof(double));
     if (!c->cap || !c->threshold || !c->merged)
         return jf__job_fail(job, JF_ENOMEM, "out of memory");
-    jf_status st = setup_limits(c, job, p);
+    jf_status st = check_names(job, p);
     if (st != JF_OK)
         return st;
     if (alloc_state(c, p->explain) != JF_OK)
         return jf__job_fail(job, JF_ENOMEM, "out of memory");
-    classify_tasks(c, p);
+    classify_degrees(c, p);
+    st = apply_limits(c, job, p);
+    if (st != JF_OK)
+        return st;
+    note_reasons(c);
     init_groups(c);
     return JF_OK;
 }
