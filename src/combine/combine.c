@@ -264,12 +264,12 @@ static uint32_t sweep(jf__combiner *c)
      * the first pass, while every run starts as single tasks */
     int runs = c->links_only && !c->reason && c->passes == 1;
     memset(c->refused, 0, sizeof c->refused);
+    if (!c->reason) /* the edges out of tasks outside the first group, counted once */
+        c->refused[JF_REFUSED_DEGREE] = c->not_first_edges;
     for (uint32_t i = 0; i < job->n_tasks; i++) {
         uint32_t u = job->topo[i];
-        if (c->group[u] == JF__NOT_FIRST && !c->reason) { /* all its edges, at once */
-            c->refused[JF_REFUSED_DEGREE] += job->out_off[u + 1] - job->out_off[u];
+        if (c->group[u] == JF__NOT_FIRST && !c->reason)
             continue;
-        }
         if (runs && c->group[u] == JF__SECOND) {
             if (starts_run(c, u))
                 walk_run(c, u);

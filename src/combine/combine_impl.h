@@ -37,6 +37,7 @@ typedef struct {
     uint32_t *ext_out, *ext_in; /* original edges leaving / entering the group */
     double *demand;             /* n_tasks x n_res */
     uint32_t first_group, second_group, largest;
+    uint64_t not_first_edges; /* edges out of tasks outside the first group */
 
     /* neighbour lists, made only for groups that need the general check */
     uint8_t *has_adj;

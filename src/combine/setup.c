@@ -134,6 +134,7 @@ static void classify_degrees(jf__combiner *c, const jf_combine_params *p)
         uint64_t out = job->out_off[t + 1] - job->out_off[t];
         c->group[t] = below_degree(p, in, out) ? JF__SECOND : JF__NOT_FIRST;
         c->first_group += c->group[t] == JF__SECOND;
+        c->not_first_edges += c->group[t] == JF__NOT_FIRST ? out : 0;
     }
     c->second_group = c->first_group;
 }
