@@ -363,6 +363,51 @@ dw_partial(const ox_geom *g, const float *const *rows, const float *w, float bia
     return dw_inner(rows, w, bias, y, lo, hi, off, kh, (int)kw, sw, g->d[2]);
 }
 
+/* Output rows [oh0, oh1), every kernel row inside the input, with the
+ * weights broadcast once for all of them (in registers, for the common
+ * shapes inlined with constants). Rows narrower than a block are left to
+ * the caller. */
+static inline __attribute__((always_inline)) void
+dw_rows(const ox_geom *g, const float *x, const float *w, float bias, float *y, int64_t oh0,
+        int64_t oh1, const int kh, const int kw, const int64_t sw)
+{
+    int64_t iw = g->in[2], ow_n = g->out[2], sh = g->s[1], pt = g->pb[1], dh = g->d[1];
+    float wl[DW_MAX_K * DW_MAX_K];
+    for (int t = 0; t < kh * kw; t++)
+        wl[t] = w[t];
+    for (int64_t oh = oh0; oh < oh1; oh++) {
+        const float *rows[DW_MAX_K];
+        for (int a = 0; a < kh; a++)
+            rows[a] = x + (oh * sh - pt + a * dh) * iw;
+        float *yr = y + oh * ow_n;
+        for (int64_t ow = 0; ow + 16 <= ow_n; ow += 16)
+            dw_block(rows, wl, bias, yr, ow, 0, kh, kw, sw, 1);
+        if (ow_n % 16)
+            dw_block(rows, wl, bias, yr, ow_n - 16, 0, kh, kw, sw, 1);
+    }
+}
+
+/* The rows whose kernel rows all fall inside the input, for the common
+ * shapes; returns 0 when it did nothing (the caller then goes row by row). */
+static inline __attribute__((always_inline)) int
+dw_inside_rows(const ox_geom *g, const float *x, const float *w, float bias, float *y,
+               int64_t oh0, int64_t oh1)
+{
+    int64_t kh = g->k[1], kw = g->k[2], sw = g->s[2];
+    if (g->d[2] != 1 || g->pb[2] != 0 || kh != kw || (kh != 3 && kh != 5) || (sw != 1 && sw != 2) ||
+        g->out[2] < 16)
+        return 0;
+    if (kh == 3 && sw == 1)
+        dw_rows(g, x, w, bias, y, oh0, oh1, 3, 3, 1);
+    else if (kh == 3)
+        dw_rows(g, x, w, bias, y, oh0, oh1, 3, 3, 2);
+    else if (sw == 1)
+        dw_rows(g, x, w, bias, y, oh0, oh1, 5, 5, 1);
+    else
+        dw_rows(g, x, w, bias, y, oh0, oh1, 5, 5, 2);
+    return 1;
+}
+
 /* One channel plane. Rows above and below the input read a row of zeros,
  * so only the left and right borders need checks: columns [lo, hi) have
  * every tap inside the row (and, at stride 2, the one float past the last
@@ -376,7 +421,18 @@ OX_VEC static void dw_plane(const ox_geom *g, const float *x, const float *w, fl
     int64_t hi = iw - 1 - reach < 0 ? 0 : JF__MIN((iw - 1 - reach) / sw + 1, ow_n);
     if (hi < lo)
         hi = lo;
+    /* Output rows whose kernel rows are all inside the input. */
+    int64_t sh = g->s[1], pt = g->pb[1], span = (g->k[1] - 1) * g->d[1];
+    int64_t in0 = JF__MIN((pt + sh - 1) / sh, g->out[1]);
+    int64_t in1 = g->in[1] - 1 - span + pt < 0 ? 0 : (g->in[1] - 1 - span + pt) / sh + 1;
+    in1 = JF__MAX(JF__MIN(in1, g->out[1]), in0);
+    if (!dw_inside_rows(g, x, w, bias, y, in0, in1))
+        in0 = in1 = 0;
     for (int64_t oh = 0; oh < g->out[1]; oh++) {
+        if (oh == in0 && in1 > in0)
+            oh = in1;
+        if (oh >= g->out[1])
+            break;
         const float *rows[DW_MAX_K];
         for (int64_t a = 0; a < g->k[1]; a++) {
             int64_t ih = oh * g->s[1] - g->pb[1] + a * g->d[1];
