@@ -477,7 +477,8 @@ static void check_matmul(jf_rng *rng, const char *tmp, int big)
 {
     int64_t m = jf_rng_range(rng, 1, 9), k = jf_rng_range(rng, 1, 9), n = jf_rng_range(rng, 1, 9);
     if (big) /* K past the sgemm's block of 512, M past its 8 rows, N past 32 columns */
-        m = jf_rng_range(rng, 9, 21), k = jf_rng_range(rng, 513, 1300), n = jf_rng_range(rng, 33, 70);
+        m = jf_rng_range(rng, 9, 21), k = jf_rng_range(rng, 513, 1300),
+        n = jf_rng_range(rng, 33, 70);
     int ra = (int)jf_rng_range(rng, 1, 4), rb = (int)jf_rng_range(rng, 1, 4);
     int64_t a[4], b[4], batch[2] = {jf_rng_range(rng, 1, 3), jf_rng_range(rng, 1, 3)};
     for (int i = 0; i < ra - 2; i++)
@@ -517,7 +518,8 @@ static void check_matmul(jf_rng *rng, const char *tmp, int big)
                     sb *= b[ib];
                 }
             }
-            const float *av = (const float *)r.in[0].data + ao, *bv = (const float *)r.in[1].data + bo;
+            const float *av = (const float *)r.in[0].data + ao,
+                        *bv = (const float *)r.in[1].data + bo;
             for (int64_t i = 0; i < mm; i++)
                 for (int64_t j = 0; j < nn; j++) {
                     double acc = 0;
@@ -533,9 +535,11 @@ static void check_matmul(jf_rng *rng, const char *tmp, int big)
 
 static void check_gemm(jf_rng *rng, const char *tmp)
 {
-    int64_t m = jf_rng_range(rng, 1, 12), k = jf_rng_range(rng, 1, 12), n = jf_rng_range(rng, 1, 12);
+    int64_t m = jf_rng_range(rng, 1, 12), k = jf_rng_range(rng, 1, 12),
+            n = jf_rng_range(rng, 1, 12);
     int64_t ta = jf_rng_below(rng, 2), tb = jf_rng_below(rng, 2), cshape = jf_rng_below(rng, 5);
-    float alpha = (float)jf_rng_range(rng, -20, 20) / 10.0f, beta = (float)jf_rng_range(rng, -20, 20) / 10.0f;
+    float alpha = (float)jf_rng_range(rng, -20, 20) / 10.0f,
+          beta = (float)jf_rng_range(rng, -20, 20) / 10.0f;
     int64_t a[2] = {ta ? k : m, ta ? m : k}, b[2] = {tb ? n : k, tb ? k : n};
     int64_t cdims[5][2] = {{m, n}, {1, n}, {m, 1}, {n, 0}, {1, 0}};
     node_spec s = {.op = "Gemm"};
@@ -559,8 +563,10 @@ static void check_gemm(jf_rng *rng, const char *tmp)
                 double acc = 0;
                 for (int64_t t = 0; t < k; t++)
                     acc += (double)av[ta ? t * m + i : i * k + t] * bv[tb ? j * k + t : t * n + j];
-                int64_t ci = cshape == 0 ? i * n + j : cshape == 1 || cshape == 3 ? j
-                             : cshape == 2 ? i : 0;
+                int64_t ci = cshape == 0                  ? i * n + j
+                             : cshape == 1 || cshape == 3 ? j
+                             : cshape == 2                ? i
+                                                          : 0;
                 r.ref[i * n + j] = (float)(alpha * acc + beta * cv[ci]);
             }
         check_all_ways(&r, rng, 0, "Gemm");

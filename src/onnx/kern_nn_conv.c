@@ -88,8 +88,7 @@ static int conv_shapes(const ox_kcall *k, const ox_view *x, const ox_view *w, co
 {
     p->groups = ox_attr_int(k->n, "group", 1);
     if (x->rank != w->rank || x->rank < 3 || p->groups < 1)
-        return ox_kfail(k, "input of rank %d and weights of rank %d do not fit", x->rank,
-                        w->rank);
+        return ox_kfail(k, "input of rank %d and weights of rank %d do not fit", x->rank, w->rank);
     p->n = x->dims[0];
     p->cin = x->dims[1];
     p->cout = w->dims[0];
@@ -119,8 +118,8 @@ static int conv_prepare(const ox_kcall *k, conv_plan *p)
     if (k->n->n_in > 2 && k->in[2].data) {
         const ox_view *b = ox_nn_float_in(k, 2);
         if (!b || b->numel != p->cout)
-            return b ? ox_kfail(k, "bias has %lld values for %lld channels",
-                                (long long)b->numel, (long long)p->cout)
+            return b ? ox_kfail(k, "bias has %lld values for %lld channels", (long long)b->numel,
+                                (long long)p->cout)
                      : -1;
         p->b = b->data;
     }
@@ -159,7 +158,7 @@ static size_t conv_scratch_floats(const conv_plan *p)
 static void im2col_span(const float *row, int64_t ow, int64_t run, int64_t sw, int64_t off,
                         int64_t iw, float *dst)
 {
-    int64_t first = off >= 0 ? 0 : (-off + sw - 1) / sw;   /* first ow inside */
+    int64_t first = off >= 0 ? 0 : (-off + sw - 1) / sw; /* first ow inside */
     int64_t end = iw - 1 - off < 0 ? 0 : (iw - 1 - off) / sw + 1;
     int64_t a = JF__MIN(JF__MAX(first - ow, 0), run), b = JF__MIN(JF__MAX(end - ow, a), run);
     for (int64_t j = 0; j < a; j++)
@@ -327,9 +326,10 @@ static float dw_point(const ox_geom *g, const float *const *rows, const float *w
     return acc;
 }
 
-static inline __attribute__((always_inline)) int64_t
-dw_interior(const ox_geom *g, const float *const *rows, const float *w, float bias, float *y,
-            int64_t lo, int64_t hi)
+static inline __attribute__((always_inline)) int64_t dw_interior(const ox_geom *g,
+                                                                 const float *const *rows,
+                                                                 const float *w, float bias,
+                                                                 float *y, int64_t lo, int64_t hi)
 {
     int64_t kh = g->k[1], kw = g->k[2], sw = g->s[2], off = -g->pb[2];
     if (g->d[2] == 1 && kh == kw && (kh == 3 || kh == 5) && (sw == 1 || sw == 2)) {
@@ -367,9 +367,10 @@ dw_partial(const ox_geom *g, const float *const *rows, const float *w, float bia
  * weights broadcast once for all of them (in registers, for the common
  * shapes inlined with constants). Rows narrower than a block are left to
  * the caller. */
-static inline __attribute__((always_inline)) void
-dw_rows(const ox_geom *g, const float *x, const float *w, float bias, float *y, int64_t oh0,
-        int64_t oh1, const int kh, const int kw, const int64_t sw)
+static inline __attribute__((always_inline)) void dw_rows(const ox_geom *g, const float *x,
+                                                          const float *w, float bias, float *y,
+                                                          int64_t oh0, int64_t oh1, const int kh,
+                                                          const int kw, const int64_t sw)
 {
     int64_t iw = g->in[2], ow_n = g->out[2], sh = g->s[1], pt = g->pb[1], dh = g->d[1];
     float wl[DW_MAX_K * DW_MAX_K];
@@ -389,9 +390,9 @@ dw_rows(const ox_geom *g, const float *x, const float *w, float bias, float *y, 
 
 /* The rows whose kernel rows all fall inside the input, for the common
  * shapes; returns 0 when it did nothing (the caller then goes row by row). */
-static inline __attribute__((always_inline)) int
-dw_inside_rows(const ox_geom *g, const float *x, const float *w, float bias, float *y,
-               int64_t oh0, int64_t oh1)
+static inline __attribute__((always_inline)) int dw_inside_rows(const ox_geom *g, const float *x,
+                                                                const float *w, float bias,
+                                                                float *y, int64_t oh0, int64_t oh1)
 {
     int64_t kh = g->k[1], kw = g->k[2], sw = g->s[2];
     if (g->d[2] != 1 || g->pb[2] != 0 || kh != kw || (kh != 3 && kh != 5) || (sw != 1 && sw != 2) ||
@@ -412,8 +413,8 @@ dw_inside_rows(const ox_geom *g, const float *x, const float *w, float bias, flo
  * so only the left and right borders need checks: columns [lo, hi) have
  * every tap inside the row (and, at stride 2, the one float past the last
  * tap that a vector load also reads). */
-OX_VEC static void dw_plane(const ox_geom *g, const float *x, const float *w, float bias,
-                            float *y, const float *zeros)
+OX_VEC static void dw_plane(const ox_geom *g, const float *x, const float *w, float bias, float *y,
+                            const float *zeros)
 {
     int64_t iw = g->in[2], ow_n = g->out[2], sw = g->s[2];
     int64_t reach = (g->k[2] - 1) * g->d[2] - g->pb[2] + (sw == 2); /* last float read */
@@ -467,8 +468,7 @@ static void dw_pad_plane(const ox_geom *g, const float *x, int64_t wp, float *ds
     }
 }
 
-static void conv_depthwise(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t c0,
-                           int64_t c1)
+static void conv_depthwise(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t c0, int64_t c1)
 {
     ox_geom g = p->g; /* the padded plane's geometry: no left pad, wider rows */
     int64_t wp = dw_padded_width(&p->g), kk = g.k[1] * g.k[2];
@@ -488,8 +488,8 @@ static void conv_depthwise(const ox_kcall *k, const conv_plan *p, int64_t n, int
  * of image n (tile rows for Winograd). */
 static void conv_image(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t r0, int64_t r1)
 {
-    ox_conv_image a = {&p->g, p->cin, p->cout, p->x + n * p->cin * p->ihw, p->w, p->b, p->y,
-                       n * p->cout * p->ohw};
+    ox_conv_image a = {&p->g, p->cin, p->cout, p->x + n * p->cin * p->ihw,
+                       p->w,  p->b,   p->y,    n * p->cout * p->ohw};
     if (p->kind == CONV_WINOGRAD)
         ox_nn_wino_conv(k, &a, r0, r1, k->scratch);
     else

@@ -43,14 +43,16 @@ static inline __attribute__((always_inline)) v16 small_load(const float *p, int6
     if (sw == 1)
         return a;
     memcpy(&b, p + 16, sizeof b);
-    return __builtin_shuffle(a, b, (v16i){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
+    return __builtin_shuffle(a, b,
+                             (v16i){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
 }
 
 /* Columns [ow, ow + 16) of one output row for channels [co, co + nco):
  * rows[c * kh + a] is input channel c's padded row for tap row a. */
 static inline __attribute__((always_inline)) void
 small_block(const ox_geom *g, const float *const *rows, int64_t cin, const float *w, int64_t ck,
-            const float *bias, int64_t co, const int nco, int64_t ow, const int64_t sw, float *acc_out)
+            const float *bias, int64_t co, const int nco, int64_t ow, const int64_t sw,
+            float *acc_out)
 {
     v16 acc[SMALL_CO];
     for (int c = 0; c < nco; c++)
@@ -69,8 +71,8 @@ small_block(const ox_geom *g, const float *const *rows, int64_t cin, const float
 
 /* One output row oh for channels [co0, co1). */
 OX_VEC static void small_row(const ox_geom *g, const float *const *rows, int64_t cin,
-                             const float *w, const float *bias, int64_t co0, int64_t co1,
-                             float *y, int64_t oh)
+                             const float *w, const float *bias, int64_t co0, int64_t co1, float *y,
+                             int64_t oh)
 {
     int64_t ck = cin * g->k[1] * g->k[2], ow_n = g->out[2], ohw = g->out[1] * ow_n;
     for (int64_t ow = 0; ow < ow_n; ow += 16) {

@@ -33,8 +33,7 @@ static int ct_shapes(const ox_kcall *k, const ox_view *x, const ox_view *w, ct_p
 {
     p->groups = ox_attr_int(k->n, "group", 1);
     if (x->rank != w->rank || x->rank < 3 || x->rank > 2 + OX_SP || p->groups < 1)
-        return ox_kfail(k, "input of rank %d and weights of rank %d do not fit", x->rank,
-                        w->rank);
+        return ox_kfail(k, "input of rank %d and weights of rank %d do not fit", x->rank, w->rank);
     p->n = x->dims[0];
     p->cin = x->dims[1];
     p->cout_g = w->dims[1];
@@ -96,8 +95,8 @@ static int ct_geom(const ox_kcall *k, const ox_view *x, const ox_view *w, ct_pla
             ct_pads_for(g, i, oshape[j], opad[j], lower);
         else if (same)
             ct_pads_for(g, i, g->in[i] * g->s[i], opad[j], lower);
-        int64_t want = g->s[i] * (g->in[i] - 1) + opad[j] + (g->k[i] - 1) * g->d[i] + 1 -
-                       g->pb[i] - g->pe[i];
+        int64_t want =
+            g->s[i] * (g->in[i] - 1) + opad[j] + (g->k[i] - 1) * g->d[i] + 1 - g->pb[i] - g->pe[i];
         if (want != g->out[i] || opad[j] < 0)
             return ox_kfail(k, "output size %lld on spatial axis %d, the attributes give %lld",
                             (long long)g->out[i], j, (long long)want);
@@ -176,8 +175,8 @@ static void col2im_row(const ox_geom *g, float *yc, const int64_t *tap, int64_t 
     }
 }
 
-static void col2im(const ct_plan *p, float *yn, int64_t oc0, int64_t oc1, int64_t q0,
-                   int64_t cnt, const float *col)
+static void col2im(const ct_plan *p, float *yn, int64_t oc0, int64_t oc1, int64_t q0, int64_t cnt,
+                   const float *col)
 {
     const ox_geom *g = &p->g;
     for (int64_t oc = oc0; oc < oc1; oc++) {
@@ -232,8 +231,8 @@ OX_VEC static void ct_interleave2(float *y, const float *a, const float *b, int6
 
 /* Output rows of input row i (band-relative ir) of channel oc from col:
  * tap (a, b) of input pixel j lands on (i * sh + a, j * sw + b). */
-static void ct_direct_row(const ct_plan *p, float *yc, const float *col, int64_t cnt,
-                          int64_t ocr, int64_t i, int64_t ir, float bias)
+static void ct_direct_row(const ct_plan *p, float *yc, const float *col, int64_t cnt, int64_t ocr,
+                          int64_t i, int64_t ir, float bias)
 {
     const ox_geom *g = &p->g;
     int64_t sh = g->s[1], sw = g->s[2], iw = g->in[2], ow = g->out[2];

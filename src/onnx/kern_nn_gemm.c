@@ -12,11 +12,11 @@
 
 typedef struct {
     int64_t m, k, n;
-    int64_t batch;                   /* output batch count */
-    int ob;                          /* output batch rank */
-    int64_t bdims[OX_MAX_RANK];      /* output batch dims */
+    int64_t batch;                                /* output batch count */
+    int ob;                                       /* output batch rank */
+    int64_t bdims[OX_MAX_RANK];                   /* output batch dims */
     int64_t astr[OX_MAX_RANK], bstr[OX_MAX_RANK]; /* matrix strides per batch dim, 0 broadcast */
-    int b_shared;                    /* B has no batch dims: A's rows run on across batches */
+    int b_shared; /* B has no batch dims: A's rows run on across batches */
 } mm_shape;
 
 /* Strides of an operand's batch dims (rank r, matrix dims last) laid over
@@ -215,8 +215,8 @@ int ox_nn_gemm_run(const ox_kcall *k)
     if (g.k > 0)
         cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans,
                     g.tb ? CblasTrans : CblasNoTrans, (int)(hi - lo), (int)g.n, (int)g.k, g.alpha,
-                    a, (int)(g.ta ? g.m : g.k), g.b, (int)(g.tb ? g.k : g.n), 1.0f,
-                    g.y + lo * g.n, (int)g.n);
+                    a, (int)(g.ta ? g.m : g.k), g.b, (int)(g.tb ? g.k : g.n), 1.0f, g.y + lo * g.n,
+                    (int)g.n);
     ox_nn_finish(k, g.y, lo * g.n, (hi - lo) * g.n, 0.0f);
     return 0;
 }
@@ -304,8 +304,8 @@ static int qmm_read(const ox_kcall *k, qmm_args *q, mm_shape *s)
     for (int i = 0; i < 8; i++) {
         const ox_view *v = &k->in[i];
         int is_scale = i == 1 || i == 4 || i == 6;
-        if (!v->data || (is_scale ? v->dtype != OX_FLOAT
-                                  : v->dtype != OX_UINT8 && v->dtype != OX_INT8))
+        if (!v->data ||
+            (is_scale ? v->dtype != OX_FLOAT : v->dtype != OX_UINT8 && v->dtype != OX_INT8))
             return ox_kfail(k, "input %d is missing or of the wrong type", i);
     }
     q->a = &k->in[0], q->as = &k->in[1], q->za = &k->in[2];
@@ -314,8 +314,10 @@ static int qmm_read(const ox_kcall *k, qmm_args *q, mm_shape *s)
     q->yzp = qv(&k->in[7], 0);
     if (mm_shape_of(k, q->a, q->b, s))
         return -1;
-    int ok = (q->as->numel == 1 || q->as->numel == s->m) && (q->za->numel == 1 || q->za->numel == s->m) &&
-             (q->bs->numel == 1 || q->bs->numel == s->n) && (q->zb->numel == 1 || q->zb->numel == s->n);
+    int ok = (q->as->numel == 1 || q->as->numel == s->m) &&
+             (q->za->numel == 1 || q->za->numel == s->m) &&
+             (q->bs->numel == 1 || q->bs->numel == s->n) &&
+             (q->zb->numel == 1 || q->zb->numel == s->n);
     const ox_view *y = k->n->n_out > 0 ? &k->out[0] : NULL;
     if (!ok || !y || (y->dtype != OX_UINT8 && y->dtype != OX_INT8) ||
         y->numel != s->batch * s->m * s->n)

@@ -26,7 +26,7 @@ typedef struct {
     int nsp;                       /* spatial dims in the model (1..3) */
     int64_t in[OX_SP], out[OX_SP]; /* spatial sizes */
     int64_t k[OX_SP], s[OX_SP], d[OX_SP];
-    int64_t pb[OX_SP], pe[OX_SP];  /* pads at the beginning and the end */
+    int64_t pb[OX_SP], pe[OX_SP]; /* pads at the beginning and the end */
 } ox_geom;
 
 /* Fill g from x's and out's spatial dims (x and out are [N, C, spatial...]),
@@ -72,8 +72,7 @@ JF__HIDDEN const ox_view *ox_nn_float_in(const ox_kcall *k, int i);
 JF__HIDDEN const ox_view *ox_nn_float_out(const ox_kcall *k, int i, int64_t numel);
 
 /* Bias then the fused steps on `count` values at flat `start` of output 0. */
-JF__HIDDEN void ox_nn_finish(const ox_kcall *k, float *y, int64_t start, int64_t count,
-                             float bias);
+JF__HIDDEN void ox_nn_finish(const ox_kcall *k, float *y, int64_t start, int64_t count, float bias);
 
 /* C = A x B, row-major, no transposes, C overwritten (kern_nn_sgemm.c):
  * an AVX-512 kernel where the machine has it, else OpenBLAS. */
@@ -96,21 +95,21 @@ JF__HIDDEN int ox_nn_wino_fits(const ox_geom *g, int64_t groups, int64_t cin, in
 JF__HIDDEN size_t ox_nn_wino_scratch_floats(const ox_geom *g, int64_t cin, int64_t cout_slice);
 /* Tile rows [ty0, ty1) (output rows 2 ty0 .. 2 ty1) of one image, every
  * channel, bias and fused steps included. */
-JF__HIDDEN void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t ty0,
-                                int64_t ty1, float *scratch);
+JF__HIDDEN void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t ty0, int64_t ty1,
+                                float *scratch);
 
 /* Direct loops for few input channels, like a network's first conv on an
  * RGB image (kern_nn_convsmall.c): output rows [r0, r1) of one image. */
 JF__HIDDEN int ox_nn_small_fits(const ox_geom *g, int64_t groups, int64_t cin);
 JF__HIDDEN size_t ox_nn_small_scratch_floats(const ox_geom *g, int64_t cin);
-JF__HIDDEN void ox_nn_small_conv(const ox_kcall *k, const ox_conv_image *a, int64_t r0,
-                                 int64_t r1, float *scratch);
+JF__HIDDEN void ox_nn_small_conv(const ox_kcall *k, const ox_conv_image *a, int64_t r0, int64_t r1,
+                                 float *scratch);
 
 /* ---- entry points ---- */
-#define OX_NN_KERNEL(name)                                                                      \
-    JF__HIDDEN int ox_nn_##name##_run(const ox_kcall *k);                                      \
-    JF__HIDDEN int64_t ox_nn_##name##_slices(const jf_onnx_model *m, const ox_node *n);        \
-    JF__HIDDEN size_t ox_nn_##name##_scratch(const jf_onnx_model *m, const ox_node *n,         \
+#define OX_NN_KERNEL(name)                                                                         \
+    JF__HIDDEN int ox_nn_##name##_run(const ox_kcall *k);                                          \
+    JF__HIDDEN int64_t ox_nn_##name##_slices(const jf_onnx_model *m, const ox_node *n);            \
+    JF__HIDDEN size_t ox_nn_##name##_scratch(const jf_onnx_model *m, const ox_node *n,             \
                                              int64_t n_slices);
 OX_NN_KERNEL(conv)
 OX_NN_KERNEL(conv_transpose)

@@ -16,8 +16,19 @@
 
 #include "onnx/kern_nn_impl.h"
 
-enum { AF_SIGMOID, AF_TANH, AF_RELU, AF_AFFINE, AF_LEAKY, AF_THRESH, AF_SCALED_TANH,
-       AF_HARD_SIGMOID, AF_ELU, AF_SOFTSIGN, AF_SOFTPLUS };
+enum {
+    AF_SIGMOID,
+    AF_TANH,
+    AF_RELU,
+    AF_AFFINE,
+    AF_LEAKY,
+    AF_THRESH,
+    AF_SCALED_TANH,
+    AF_HARD_SIGMOID,
+    AF_ELU,
+    AF_SOFTSIGN,
+    AF_SOFTPLUS
+};
 
 typedef struct {
     int kind;
@@ -27,9 +38,9 @@ typedef struct {
 typedef struct {
     int64_t seq, batch, in, hid;
     int dirs, reverse, layout, input_forget;
-    int gates, n_act;   /* LSTM 4 and 3, GRU 3 and 2, RNN 1 and 1 */
-    int lbr;            /* GRU's linear_before_reset */
-    float clip; /* 0: none */
+    int gates, n_act; /* LSTM 4 and 3, GRU 3 and 2, RNN 1 and 1 */
+    int lbr;          /* GRU's linear_before_reset */
+    float clip;       /* 0: none */
     const float *x, *w, *r, *b, *init_h, *init_c, *p;
     const int32_t *lens32;
     const int64_t *lens64;
@@ -57,10 +68,15 @@ static float lstm_apply(const lstm_act *a, float v)
 /* Name -> kind, and default alpha/beta; -1 when unknown. */
 static int lstm_act_kind(const char *s, size_t len, float *alpha, float *beta)
 {
-    static const struct { const char *name; float alpha, beta; } t[] = {
-        {"Sigmoid", 0, 0}, {"Tanh", 0, 0}, {"Relu", 0, 0}, {"Affine", 1, 0},
-        {"LeakyRelu", 0.01f, 0}, {"ThresholdedRelu", 1, 0}, {"ScaledTanh", 1, 1},
-        {"HardSigmoid", 0.2f, 0.5f}, {"Elu", 1, 0}, {"Softsign", 0, 0}, {"Softplus", 0, 0}};
+    static const struct {
+        const char *name;
+        float alpha, beta;
+    } t[] = {{"Sigmoid", 0, 0},       {"Tanh", 0, 0},
+             {"Relu", 0, 0},          {"Affine", 1, 0},
+             {"LeakyRelu", 0.01f, 0}, {"ThresholdedRelu", 1, 0},
+             {"ScaledTanh", 1, 1},    {"HardSigmoid", 0.2f, 0.5f},
+             {"Elu", 1, 0},           {"Softsign", 0, 0},
+             {"Softplus", 0, 0}};
     for (int i = 0; i < (int)(sizeof t / sizeof *t); i++)
         if (strlen(t[i].name) == len && strncasecmp(t[i].name, s, len) == 0) {
             *alpha = t[i].alpha;
@@ -93,8 +109,8 @@ static int lstm_acts(const ox_kcall *k, lstm_args *a)
         int uses_a = act->kind == AF_AFFINE || act->kind == AF_LEAKY || act->kind == AF_THRESH ||
                      act->kind == AF_SCALED_TANH || act->kind == AF_HARD_SIGMOID ||
                      act->kind == AF_ELU;
-        int uses_b = act->kind == AF_AFFINE || act->kind == AF_SCALED_TANH ||
-                     act->kind == AF_HARD_SIGMOID;
+        int uses_b =
+            act->kind == AF_AFFINE || act->kind == AF_SCALED_TANH || act->kind == AF_HARD_SIGMOID;
         if (uses_a && ia < na)
             act->alpha = (float)alphas[ia++];
         if (uses_b && ib < nb)
@@ -111,8 +127,8 @@ static int lstm_opt(const ox_kcall *k, int i, int64_t numel, const float **out)
         return 0;
     const ox_view *v = ox_nn_float_in(k, i);
     if (!v || v->numel != numel)
-        return v ? ox_kfail(k, "input %d has %lld values, expected %lld", i,
-                            (long long)v->numel, (long long)numel)
+        return v ? ox_kfail(k, "input %d has %lld values, expected %lld", i, (long long)v->numel,
+                            (long long)numel)
                  : -1;
     *out = v->data;
     return 0;
@@ -227,8 +243,8 @@ static int64_t lstm_srow(const lstm_args *a, int dir, int64_t b)
 static void lstm_project(const lstm_args *a, int dir, float *gx)
 {
     int64_t rows = a->seq * a->batch, g = a->gates * a->hid, rb_end = a->lbr ? 2 * a->hid : g;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)g, (int)a->in, 1.0f,
-                a->x, (int)a->in, a->w + dir * g * a->in, (int)a->in, 0.0f, gx, (int)g);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)g, (int)a->in, 1.0f, a->x,
+                (int)a->in, a->w + dir * g * a->in, (int)a->in, 0.0f, gx, (int)g);
     if (!a->b)
         return;
     const float *wb = a->b + dir * 2 * g, *rb = wb + g;
@@ -243,8 +259,7 @@ static float lstm_clip(const lstm_args *a, float v)
 }
 
 /* One cell update of hidden unit j: gates gi/go/gf/gc preactivations. */
-static void lstm_cell(const lstm_args *a, int dir, const float *gate, float *h, float *c,
-                      int64_t j)
+static void lstm_cell(const lstm_args *a, int dir, const float *gate, float *h, float *c, int64_t j)
 {
     const lstm_act *f = &a->act[dir][0], *g = &a->act[dir][1], *hh = &a->act[dir][2];
     const float *p = a->p ? a->p + dir * 3 * a->hid : NULL;
@@ -302,8 +317,8 @@ static int64_t rec_time(const lstm_args *a, int rev, int64_t s, int64_t b)
 
 /* GRU's z and r for every running entry, into gates[b][0 .. 2H); rh gets
  * r * H_prev for the h gate (without linear_before_reset). */
-static void gru_zr(const lstm_args *a, int dir, int rev, int64_t s, const float *gx,
-                   float *gates, const float *h, float *rh)
+static void gru_zr(const lstm_args *a, int dir, int rev, int64_t s, const float *gx, float *gates,
+                   const float *h, float *rh)
 {
     int64_t H = a->hid, g = 3 * H;
     const lstm_act *f = &a->act[dir][0];
@@ -320,8 +335,8 @@ static void gru_zr(const lstm_args *a, int dir, int rev, int64_t s, const float 
 
 /* GRU step: z, r, then h~ = g(x Wh + (r * H) Rh + b), or with
  * linear_before_reset g(x Wh + r * (H Rh + Rbh)); H = (1 - z) h~ + z H. */
-static void gru_step(const lstm_args *a, int dir, int rev, int64_t s, const float *gx,
-                     float *gates, float *h, float *rh)
+static void gru_step(const lstm_args *a, int dir, int rev, int64_t s, const float *gx, float *gates,
+                     float *h, float *rh)
 {
     int64_t H = a->hid, g = 3 * H;
     const float *r = a->r + dir * g * H, *rbh = a->b ? a->b + dir * 2 * g + g + 2 * H : NULL;
@@ -349,8 +364,8 @@ static void gru_step(const lstm_args *a, int dir, int rev, int64_t s, const floa
 }
 
 /* RNN step: H = f(x W + H R + b). */
-static void rnn_step(const lstm_args *a, int dir, int rev, int64_t s, const float *gx,
-                     float *gates, float *h)
+static void rnn_step(const lstm_args *a, int dir, int rev, int64_t s, const float *gx, float *gates,
+                     float *h)
 {
     int64_t H = a->hid;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)a->batch, (int)H, (int)H, 1.0f, h,

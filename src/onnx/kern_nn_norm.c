@@ -26,8 +26,8 @@ static int bn_params(const ox_kcall *k, bn_args *a)
         if (!v)
             return -1;
         if (v->numel != a->c)
-            return ox_kfail(k, "input %d has %lld values for %lld channels", i,
-                            (long long)v->numel, (long long)a->c);
+            return ox_kfail(k, "input %d has %lld values for %lld channels", i, (long long)v->numel,
+                            (long long)a->c);
         *dst[i - 1] = v->data;
     }
     return 0;
@@ -173,7 +173,7 @@ typedef struct {
     int rank, axis;
     const int64_t *dims;
     int64_t s_str[OX_MAX_RANK], b_str[OX_MAX_RANK]; /* over the normalised dims */
-    int s_full, b_full; /* scale/B have exactly `inner` values */
+    int s_full, b_full;                             /* scale/B have exactly `inner` values */
 } ln_args;
 
 /* Strides of a parameter broadcast over dims[axis:], right-aligned. */
@@ -404,7 +404,8 @@ int ox_nn_lrn_run(const ox_kcall *k)
     int64_t size = ox_attr_int(k->n, "size", 0);
     if (x->rank < 2 || size < 1)
         return ox_kfail(k, "needs an input of rank 2 or more and a size of at least 1");
-    float alpha = (float)ox_attr_float(k->n, "alpha", 1e-4), beta = (float)ox_attr_float(k->n, "beta", 0.75);
+    float alpha = (float)ox_attr_float(k->n, "alpha", 1e-4),
+          beta = (float)ox_attr_float(k->n, "beta", 0.75);
     float bias = (float)ox_attr_float(k->n, "bias", 1.0);
     int64_t c_n = x->dims[1], inner = x->numel / JF__MAX(x->dims[0] * c_n, 1);
     const float *xv = x->data;

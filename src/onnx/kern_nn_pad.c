@@ -44,7 +44,8 @@ static void pad_const_from(pad_args *a, int32_t dtype, double v)
     case OX_FLOAT: *(float *)a->cval = (float)v; break;
     case OX_INT64: *(int64_t *)a->cval = (int64_t)v; break;
     case OX_INT32: *(int32_t *)a->cval = (int32_t)v; break;
-    case OX_UINT8: case OX_BOOL: *(uint8_t *)a->cval = (uint8_t)v; break;
+    case OX_UINT8:
+    case OX_BOOL: *(uint8_t *)a->cval = (uint8_t)v; break;
     case OX_INT8: *(int8_t *)a->cval = (int8_t)v; break;
     default: break; /* zero bytes */
     }
@@ -63,13 +64,15 @@ static int pad_lists(const ox_kcall *k, int rank, int64_t *pads)
     if (!p || !p->data || p->dtype != OX_INT64)
         return ox_kfail(k, "pads input must be int64");
     int64_t n_ax = ax ? ax->numel : rank;
-    if (p->numel != 2 * n_ax || n_ax > rank || (ax && ax->dtype != OX_INT64 && ax->dtype != OX_INT32))
+    if (p->numel != 2 * n_ax || n_ax > rank ||
+        (ax && ax->dtype != OX_INT64 && ax->dtype != OX_INT32))
         return ox_kfail(k, "pads has %lld values for %lld axes", (long long)p->numel,
                         (long long)n_ax);
     memset(pads, 0, 2 * (size_t)rank * sizeof *pads);
     for (int64_t i = 0; i < n_ax; i++) {
-        int64_t axis = !ax ? i : ax->dtype == OX_INT64 ? ((const int64_t *)ax->data)[i]
-                                                      : ((const int32_t *)ax->data)[i];
+        int64_t axis = !ax                     ? i
+                       : ax->dtype == OX_INT64 ? ((const int64_t *)ax->data)[i]
+                                               : ((const int32_t *)ax->data)[i];
         axis = axis < 0 ? axis + rank : axis;
         if (axis < 0 || axis >= rank)
             return ox_kfail(k, "axis %lld out of range", (long long)axis);
@@ -107,8 +110,8 @@ static int pad_prepare(const ox_kcall *k, pad_args *a)
     if (a->mode < 0)
         return ox_kfail(k, "unknown mode '%s'", mode);
     a->es = (size_t)ox_dtype_size(x->dtype);
-    if (!x->data || !y || !y->data || y->dtype != x->dtype || y->rank != x->rank ||
-        a->es == 0 || a->es > sizeof a->cval || x->rank < 1)
+    if (!x->data || !y || !y->data || y->dtype != x->dtype || y->rank != x->rank || a->es == 0 ||
+        a->es > sizeof a->cval || x->rank < 1)
         return ox_kfail(k, "input and output must be of the same type and rank");
     int64_t pads[2 * OX_MAX_RANK];
     if (pad_lists(k, x->rank, pads) || pad_constant(k, a, x->dtype))

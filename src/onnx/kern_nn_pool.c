@@ -14,7 +14,7 @@ typedef struct {
     int32_t dtype;
     const void *x;
     void *y;
-    int64_t *idx;      /* Indices output or NULL */
+    int64_t *idx; /* Indices output or NULL */
     int64_t planes, ihw, ohw;
 } pool_plan;
 
@@ -40,12 +40,13 @@ static int pool_io(const ox_kcall *k, pool_plan *p)
 {
     const ox_view *x = &k->in[0];
     p->dtype = x->dtype;
-    int ok_type = x->dtype == OX_FLOAT || (p->is_max && (x->dtype == OX_UINT8 || x->dtype == OX_INT8));
+    int ok_type =
+        x->dtype == OX_FLOAT || (p->is_max && (x->dtype == OX_UINT8 || x->dtype == OX_INT8));
     if (!x->data || !ok_type || x->rank < 3)
         return ox_kfail(k, "input must be float (or 8-bit for MaxPool) of rank 3 or more");
     const ox_view *y = k->n->n_out > 0 ? &k->out[0] : NULL;
-    if (!y || !y->data || y->dtype != x->dtype || y->rank != x->rank ||
-        y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1])
+    if (!y || !y->data || y->dtype != x->dtype || y->rank != x->rank || y->dims[0] != x->dims[0] ||
+        y->dims[1] != x->dims[1])
         return ox_kfail(k, "output does not match the input's type or leading dims");
     p->idx = NULL;
     if (k->n->n_out > 1 && k->out[1].data) {
@@ -97,8 +98,8 @@ static int64_t pool_taps(const ox_geom *g, int i, int64_t o, int64_t *t0, int64_
 static int64_t pool_index(const pool_plan *p, int64_t plane, int64_t pd, int64_t ph, int64_t pw)
 {
     const ox_geom *g = &p->g;
-    int64_t inner = p->col_major ? (pw * g->in[1] + ph) * g->in[0] + pd
-                                 : (pd * g->in[1] + ph) * g->in[2] + pw;
+    int64_t inner =
+        p->col_major ? (pw * g->in[1] + ph) * g->in[0] + pd : (pd * g->in[1] + ph) * g->in[2] + pw;
     return plane * p->ihw + inner;
 }
 
@@ -115,7 +116,8 @@ static void pool_point(const pool_plan *p, int64_t plane, const int64_t *o, int6
                 int64_t pd = o[0] * g->s[0] - g->pb[0] + a * g->d[0];
                 int64_t ph = o[1] * g->s[1] - g->pb[1] + b * g->d[1];
                 int64_t pw = o[2] * g->s[2] - g->pb[2] + c * g->d[2];
-                float v = pool_load(p->dtype, p->x, plane * p->ihw + (pd * g->in[1] + ph) * g->in[2] + pw);
+                float v = pool_load(p->dtype, p->x,
+                                    plane * p->ihw + (pd * g->in[1] + ph) * g->in[2] + pw);
                 if (!p->is_max)
                     acc += v;
                 else if (v > acc || best_i < 0) {
@@ -191,8 +193,7 @@ static int is_max2x2(const pool_plan *p)
 {
     const ox_geom *g = &p->g;
     return p->is_max && g->k[1] == 2 && g->k[2] == 2 && g->s[1] == 2 && g->s[2] == 2 &&
-           g->pb[1] == 0 && g->pb[2] == 0 && 2 * g->out[1] <= g->in[1] &&
-           2 * g->out[2] <= g->in[2];
+           g->pb[1] == 0 && g->pb[2] == 0 && 2 * g->out[1] <= g->in[1] && 2 * g->out[2] <= g->in[2];
 }
 
 static void pool_plane_plain(const pool_plan *p, const float *x, float *y)

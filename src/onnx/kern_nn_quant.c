@@ -166,8 +166,8 @@ static int q_axis_of(const ox_kcall *k, const ox_view *x, const ox_view *scale, 
     int64_t axis = ox_attr_int(k->n, "axis", 1);
     axis = axis < 0 ? axis + x->rank : axis;
     if (scale->rank != 1 || axis < 0 || axis >= x->rank || scale->numel != x->dims[axis])
-        return ox_kfail(k, "scale of %lld values does not fit axis %lld",
-                        (long long)scale->numel, (long long)axis);
+        return ox_kfail(k, "scale of %lld values does not fit axis %lld", (long long)scale->numel,
+                        (long long)axis);
     qa->count = x->dims[axis];
     for (int d = (int)axis + 1; d < x->rank; d++)
         qa->inner *= x->dims[d];

@@ -42,14 +42,14 @@ static int rs_modes(const ox_kcall *k, rs_args *a, int legacy)
     static const char *const modes[] = {"nearest", "linear", "cubic", "bilinear"};
     static const char *const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
                                           "ceil"};
-    static const char *const coords[] = {"half_pixel",         "pytorch_half_pixel",
-                                         "align_corners",      "asymmetric",
-                                         "tf_half_pixel_for_nn", "tf_crop_and_resize",
-                                         "half_pixel_symmetric"};
+    static const char *const coords[] = {
+        "half_pixel",           "pytorch_half_pixel", "align_corners",       "asymmetric",
+        "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric"};
     a->mode = rs_pick(ox_attr_str(k->n, "mode", "nearest"), modes, 4);
     a->mode = a->mode == 3 ? RS_LINEAR : a->mode;
-    a->nearest = legacy ? NM_SIMPLE
-                        : rs_pick(ox_attr_str(k->n, "nearest_mode", "round_prefer_floor"), nearest, 4);
+    a->nearest = legacy
+                     ? NM_SIMPLE
+                     : rs_pick(ox_attr_str(k->n, "nearest_mode", "round_prefer_floor"), nearest, 4);
     a->coord = legacy ? CT_ASYM
                       : rs_pick(ox_attr_str(k->n, "coordinate_transformation_mode", "half_pixel"),
                                 coords, 7);

@@ -22,9 +22,10 @@
  * C's values when `add` (a later block of K); columns past the end are
  * masked off. Inlined with constant mr, so the accumulators live in
  * registers. */
-static inline __attribute__((always_inline)) AVX512 void
-block(int mr, int64_t k_n, const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
-      int64_t ldc, __mmask16 m0, __mmask16 m1, int add)
+static inline __attribute__((always_inline)) AVX512 void block(int mr, int64_t k_n, const float *a,
+                                                               int64_t lda, const float *b,
+                                                               int64_t ldb, float *c, int64_t ldc,
+                                                               __mmask16 m0, __mmask16 m1, int add)
 {
     __m512 acc[8][2];
     for (int i = 0; i < mr; i++) {
@@ -65,8 +66,8 @@ static AVX512 void panel(int64_t m_n, int64_t k_n, const float *a, int64_t lda, 
  * 128 bytes) stays in L1/L2 while the blocks of A pass over it. */
 #define GEMM_KB 512
 
-static AVX512 void gemm_avx512(int64_t m_n, int64_t n_n, int64_t k_n, const float *a,
-                               int64_t lda, const float *b, int64_t ldb, float *c, int64_t ldc)
+static AVX512 void gemm_avx512(int64_t m_n, int64_t n_n, int64_t k_n, const float *a, int64_t lda,
+                               const float *b, int64_t ldb, float *c, int64_t ldc)
 {
     for (int64_t n = 0; n < n_n; n += 32)
         for (int64_t k0 = 0; k0 < k_n || k0 == 0; k0 += GEMM_KB)

@@ -62,20 +62,20 @@ INLINE v16 load16(const float *p)
 
 /* Even and odd lanes of the 32 floats a:b (macros: vector arguments by
  * value draw an ABI note from GCC). */
-#define EVEN16(a, b)                                                                            \
+#define EVEN16(a, b)                                                                               \
     __builtin_shuffle(a, b, (v16i){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30})
-#define ODD16(a, b)                                                                             \
+#define ODD16(a, b)                                                                                \
     __builtin_shuffle(a, b, (v16i){1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31})
 
 /* Store the first n lanes: one vector store when all 16 (a memcpy of a
  * variable size is a call). */
-#define STORE16(p, v, n)                                                                        \
-    do {                                                                                        \
-        v16 s16_ = (v);                                                                         \
-        if ((n) == 16)                                                                          \
-            memcpy(p, &s16_, sizeof s16_);                                                      \
-        else                                                                                    \
-            memcpy(p, &s16_, (size_t)(n) * sizeof(float));                                      \
+#define STORE16(p, v, n)                                                                           \
+    do {                                                                                           \
+        v16 s16_ = (v);                                                                            \
+        if ((n) == 16)                                                                             \
+            memcpy(p, &s16_, sizeof s16_);                                                         \
+        else                                                                                       \
+            memcpy(p, &s16_, (size_t)(n) * sizeof(float));                                         \
     } while (0)
 
 /* A band of one input channel: tile rows [ty0, ty0 + rows), as zero-padded
@@ -154,8 +154,10 @@ INLINE void wino_output16(const float *m, int64_t st, float *y0, float *y1, int6
         if (!rows[r])
             continue;
         v16 a = t[r][0] + t[r][1] + t[r][2], b = t[r][1] - t[r][2] - t[r][3];
-        v16 lo = __builtin_shuffle(a, b, (v16i){0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23});
-        v16 hi = __builtin_shuffle(a, b, (v16i){8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31});
+        v16 lo =
+            __builtin_shuffle(a, b, (v16i){0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23});
+        v16 hi = __builtin_shuffle(
+            a, b, (v16i){8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31});
         STORE16(rows[r], lo, JF__MIN(n_cols, 16));
         if (n_cols > 16)
             STORE16(rows[r] + 16, hi, n_cols - 16);
@@ -172,8 +174,8 @@ OX_VEC static void wino_output(const ox_geom *g, const float *mm, int64_t cs, in
             int64_t h = 2 * (ty0 + ty);
             float *y0 = y + (c * oh + h) * ow, *y1 = h + 1 < oh ? y0 + ow : NULL;
             for (int64_t tx = 0; tx < b->tw; tx += 16)
-                wino_output16(mm + c * tb + ty * b->tw + tx, st, y0 + 2 * tx, y1 ? y1 + 2 * tx : NULL,
-                              JF__MIN(32, ow - 2 * tx));
+                wino_output16(mm + c * tb + ty * b->tw + tx, st, y0 + 2 * tx,
+                              y1 ? y1 + 2 * tx : NULL, JF__MIN(32, ow - 2 * tx));
         }
 }
 
@@ -212,8 +214,8 @@ void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t ty_lo, i
         int64_t tb = bb.rows * bb.tw;
         wino_input(g, a->x, cin, ty0, &bb, band, v);
         for (int t = 0; t < 16; t++)
-            ox_nn_sgemm(cs, tb, cin, u + t * cs * cin, cin, v + t * cin * tb, tb,
-                        mm + t * cs * tb, tb);
+            ox_nn_sgemm(cs, tb, cin, u + t * cs * cin, cin, v + t * cin * tb, tb, mm + t * cs * tb,
+                        tb);
         wino_output(g, mm, cs, ty0, &bb, y);
     }
     int64_t h0 = 2 * ty_lo, h1 = JF__MIN(2 * ty_hi, g->out[1]), ow = g->out[2];
