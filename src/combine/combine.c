@@ -91,6 +91,8 @@ static int merge_groups(jf__combiner *c, uint32_t a, uint32_t b, const group_vie
                         const group_view *vb, uint32_t ord, uint32_t edges_ab)
 {
     uint32_t root = va->size >= vb->size ? a : b, other = root == a ? b : a;
+    if (!c->merge_block && jf__cb_merge_space(c) != 0)
+        return -1;
     if (c->has_adj && jf__cb_merge_adj(c, a, b, root) != 0)
         return -1;
     for (int r = 0; r < c->n_res; r++) /* a loop: a call to memcpy costs more here */
@@ -227,6 +229,8 @@ static void run_flush(jf__combiner *c, const run *r)
 static void walk_run(jf__combiner *c, uint32_t u)
 {
     const jf_job *job = c->job;
+    if (!c->merge_block && jf__cb_merge_space(c) != 0)
+        return; /* out_of_memory is set: the combine fails */
     run r = run_start(c, u);
     while (out_degree(job, u) == 1) {
         uint32_t v = job->out_task[job->out_off[u]];

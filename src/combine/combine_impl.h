@@ -24,7 +24,8 @@ typedef struct {
     uint8_t *group;    /* JF__NOT_FIRST, JF__FIRST_ONLY or JF__SECOND per task */
     uint8_t *reason;   /* last refusal per group root (explain only) */
 
-    void *block, *merge_block; /* hold the per-task arrays below (alloc_state) */
+    void *block;       /* holds parent, size, ord, group, reason (alloc_state) */
+    void *merge_block; /* holds head ... demand, from the first merge on */
 
     /* per task; meaningful at group roots */
     uint32_t *parent, *size, *ord;
@@ -32,7 +33,8 @@ typedef struct {
      * edges and demand are the task's, read from the job through the
      * functions below. These are written by the merge that makes a group
      * larger and read only while size > 1, so the pages of tasks that
-     * never merge are never touched (nor faulted in). */
+     * never merge are never touched (nor faulted in), and a combine
+     * without merges never allocates them. */
     uint32_t *head, *tail, *next;
     uint32_t *ext_out, *ext_in; /* original edges leaving / entering the group */
     double *demand;             /* n_tasks x n_res */
@@ -113,6 +115,10 @@ JF__HIDDEN int jf__cb_acyclic(jf__combiner *c, uint32_t a, uint32_t b, uint32_t 
 /* JF_ECAPACITY (message on the job) when a task's demand of resource r
  * exceeds `largest`, the biggest capacity any device has. */
 JF__HIDDEN jf_status jf__cb_check_fits(jf_job *job, int r, double largest);
+
+/* The arrays a merge writes (merge_block), made before the first merge;
+ * 0, or -1 with out_of_memory set. */
+JF__HIDDEN int jf__cb_merge_space(jf__combiner *c);
 
 /* Keep neighbour lists across the merge of a and b into root; 0 or -1. */
 JF__HIDDEN int jf__cb_merge_adj(jf__combiner *c, uint32_t a, uint32_t b, uint32_t root);

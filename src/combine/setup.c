@@ -147,17 +147,14 @@ static void note_reasons(jf__combiner *c)
                                                        : JF_REFUSED_NONE;
 }
 
-/* The per-task arrays in two blocks: those written in full at the start
- * (parent, size, ord, group, reason), and those a merge writes (the rest),
- * whose pages stay untouched, and not faulted in, until then. Apart, the
- * first block stays small enough for the C library to keep and reuse
- * across calls (at a million tasks both together were not). */
+/* The per-task arrays written in full at the start: parent, size, ord,
+ * the candidate classes (and reasons). The arrays a merge writes come
+ * later, with the first merge (jf__cb_merge_space). */
 static jf_status alloc_state(jf__combiner *c, int explain)
 {
-    size_t n = (size_t)c->job->n_tasks + 1, nr = (size_t)(c->n_res ? c->n_res : 1);
+    size_t n = (size_t)c->job->n_tasks + 1;
     uint32_t *u = c->block = jf__malloc(n * (3 * 4 + 1 + (explain ? 1 : 0)));
-    double *d = c->merge_block = jf__malloc(n * (nr * 8 + 5 * 4));
-    if (!u || !d)
+    if (!u)
         return JF_ENOMEM;
     jf__advise_huge(u, 3 * n * sizeof *u);
     c->parent = u;
@@ -165,12 +162,21 @@ static jf_status alloc_state(jf__combiner *c, int explain)
     c->ord = u + 2 * n;
     c->group = (uint8_t *)(u + 3 * n);
     c->reason = explain ? c->group + n : NULL;
-    c->demand = d; /* 8-byte elements first */
-    u = (uint32_t *)(d + n * nr);
-    uint32_t **merged_fields[] = {&c->head, &c->tail, &c->next, &c->ext_out, &c->ext_in};
-    for (size_t i = 0; i < sizeof merged_fields / sizeof merged_fields[0]; i++, u += n)
-        *merged_fields[i] = u;
     return JF_OK;
+}
+
+int jf__cb_merge_space(jf__combiner *c)
+{
+    size_t n = (size_t)c->job->n_tasks + 1, nr = (size_t)(c->n_res ? c->n_res : 1);
+    double *d = c->merge_block = jf__malloc(n * (nr * 8 + 5 * 4));
+    if (!d)
+        return c->out_of_memory = 1, -1;
+    c->demand = d; /* 8-byte elements first */
+    uint32_t *u = (uint32_t *)(d + n * nr);
+    uint32_t **fields[] = {&c->head, &c->tail, &c->next, &c->ext_out, &c->ext_in};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++, u += n)
+        *fields[i] = u;
+    return 0;
 }
 
 /* Every task alone; head, tail, next, ext_* and demand stay unwritten
