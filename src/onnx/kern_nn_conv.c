@@ -209,12 +209,13 @@ static void im2col(const conv_plan *p, const float *xg, int64_t p0, int64_t cnt,
     }
 }
 
-/* Bias and fused steps on rows [oc0, oc1) of image n, columns [p0, p0+cnt). */
+/* Fused steps on rows [oc0, oc1) of image n, columns [p0, p0+cnt) (the
+ * sgemm added the bias). */
 static void conv_finish_block(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t oc0,
                               int64_t oc1, int64_t p0, int64_t cnt)
 {
-    for (int64_t oc = oc0; oc < oc1; oc++)
-        ox_nn_finish(k, p->y, (n * p->cout + oc) * p->ohw + p0, cnt, p->b ? p->b[oc] : 0.0f);
+    for (int64_t oc = oc0; oc < oc1 && k->fused; oc++)
+        ox_nn_finish(k, p->y, (n * p->cout + oc) * p->ohw + p0, cnt, 0.0f);
 }
 
 /* Output columns [c0, c1) of image n for every channel, group by group, by
@@ -234,8 +235,9 @@ static void conv_gemm(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t 
                 bm = col;
                 ldb = cnt;
             }
-            ox_nn_sgemm(p->cout_g, cnt, p->ck, p->w + oc0 * p->ck, p->ck, bm, ldb,
-                        p->y + (n * p->cout + oc0) * p->ohw + p0, p->ohw);
+            ox_nn_sgemm_bias(p->cout_g, cnt, p->ck, p->w + oc0 * p->ck, p->ck, bm, ldb,
+                             p->y + (n * p->cout + oc0) * p->ohw + p0, p->ohw,
+                             p->b ? p->b + oc0 : NULL);
             conv_finish_block(k, p, n, oc0, oc0 + p->cout_g, p0, cnt);
         }
     }

@@ -75,7 +75,11 @@ JF__HIDDEN const ox_view *ox_nn_float_out(const ox_kcall *k, int i, int64_t nume
 JF__HIDDEN void ox_nn_finish(const ox_kcall *k, float *y, int64_t start, int64_t count, float bias);
 
 /* C = A x B, row-major, no transposes, C overwritten (kern_nn_sgemm.c):
- * an AVX-512 kernel where the machine has it, else OpenBLAS. */
+ * an AVX-512 kernel where the machine has it, else OpenBLAS. The _bias
+ * form adds bias[i] to row i (bias may be NULL) in the same pass. */
+JF__HIDDEN void ox_nn_sgemm_bias(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                                 const float *b, int64_t ldb, float *c, int64_t ldc,
+                                 const float *bias);
 JF__HIDDEN void ox_nn_sgemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                             const float *b, int64_t ldb, float *c, int64_t ldc);
 

@@ -140,7 +140,8 @@ OX_VEC static void wino_input(const ox_geom *g, const float *x, int64_t cin, int
 }
 
 /* Two output rows of 16 tiles: A^T m A, lanes interleaved into columns. */
-INLINE void wino_output16(const float *m, int64_t st, float *y0, float *y1, int64_t n_cols)
+INLINE void wino_output16(const float *m, int64_t st, float bias, float *y0, float *y1,
+                          int64_t n_cols)
 {
     v16 t[2][4];
     for (int c = 0; c < 4; c++) {
@@ -153,7 +154,7 @@ INLINE void wino_output16(const float *m, int64_t st, float *y0, float *y1, int6
     for (int r = 0; r < 2; r++) {
         if (!rows[r])
             continue;
-        v16 a = t[r][0] + t[r][1] + t[r][2], b = t[r][1] - t[r][2] - t[r][3];
+        v16 a = t[r][0] + t[r][1] + t[r][2] + bias, b = t[r][1] - t[r][2] - t[r][3] + bias;
         v16 lo =
             __builtin_shuffle(a, b, (v16i){0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23});
         v16 hi = __builtin_shuffle(
@@ -164,9 +165,9 @@ INLINE void wino_output16(const float *m, int64_t st, float *y0, float *y1, int6
     }
 }
 
-/* Y for the tile rows of one band, channels [0, cs) of y. */
+/* Y plus the bias for the tile rows of one band, channels [0, cs) of y. */
 OX_VEC static void wino_output(const ox_geom *g, const float *mm, int64_t cs, int64_t ty0,
-                               const wino_band *b, float *y)
+                               const wino_band *b, const float *bias, float *y)
 {
     int64_t oh = g->out[1], ow = g->out[2], tb = b->rows * b->tw, st = cs * tb;
     for (int64_t c = 0; c < cs; c++)
@@ -174,7 +175,7 @@ OX_VEC static void wino_output(const ox_geom *g, const float *mm, int64_t cs, in
             int64_t h = 2 * (ty0 + ty);
             float *y0 = y + (c * oh + h) * ow, *y1 = h + 1 < oh ? y0 + ow : NULL;
             for (int64_t tx = 0; tx < b->tw; tx += 16)
-                wino_output16(mm + c * tb + ty * b->tw + tx, st, y0 + 2 * tx,
+                wino_output16(mm + c * tb + ty * b->tw + tx, st, bias ? bias[c] : 0.0f, y0 + 2 * tx,
                               y1 ? y1 + 2 * tx : NULL, JF__MIN(32, ow - 2 * tx));
         }
 }
@@ -216,10 +217,9 @@ void ox_nn_wino_conv(const ox_kcall *k, const ox_conv_image *a, int64_t ty_lo, i
         for (int t = 0; t < 16; t++)
             ox_nn_sgemm(cs, tb, cin, u + t * cs * cin, cin, v + t * cin * tb, tb, mm + t * cs * tb,
                         tb);
-        wino_output(g, mm, cs, ty0, &bb, y);
+        wino_output(g, mm, cs, ty0, &bb, a->b, y);
     }
     int64_t h0 = 2 * ty_lo, h1 = JF__MIN(2 * ty_hi, g->out[1]), ow = g->out[2];
-    for (int64_t c = 0; c < cs; c++)
-        ox_nn_finish(k, a->y_all, a->y_off + c * ohw + h0 * ow, (h1 - h0) * ow,
-                     a->b ? a->b[c] : 0.0f);
+    for (int64_t c = 0; c < cs && k->fused; c++)
+        ox_nn_finish(k, a->y_all, a->y_off + c * ohw + h0 * ow, (h1 - h0) * ow, 0.0f);
 }
