@@ -120,6 +120,8 @@ static int rs_prepare(const ox_kcall *k, rs_args *a)
     const ox_view *y = k->n->n_out > 0 && k->out[0].data ? &k->out[0] : NULL;
     if (!y || y->dtype != OX_FLOAT || y->rank != x->rank || x->rank < 1)
         return ox_kfail(k, "output must be float of the input's rank");
+    if (x->numel == 0 && y->numel > 0)
+        return ox_kfail(k, "cannot resize an empty tensor into a non-empty one");
     a->rank = x->rank;
     a->in = x->dims;
     a->out = y->dims;
