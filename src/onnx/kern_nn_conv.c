@@ -64,7 +64,7 @@ static int conv_kind(const conv_plan *p)
     if (unit)
         return CONV_POINTWISE;
     if (p->groups == p->cin && p->cout == p->groups && g->in[0] == 1 && g->k[0] == 1 &&
-        g->k[1] <= DW_MAX_K)
+        g->k[1] <= DW_MAX_K && g->k[2] <= DW_MAX_K)
         return CONV_DEPTHWISE;
     if (ox_nn_small_fits(g, p->groups, p->cin))
         return CONV_SMALL_CIN;
