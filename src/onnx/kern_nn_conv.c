@@ -87,7 +87,7 @@ static void conv_tile(conv_plan *p)
 static int conv_shapes(const ox_kcall *k, const ox_view *x, const ox_view *w, conv_plan *p)
 {
     p->groups = ox_attr_int(k->n, "group", 1);
-    if (x->rank != w->rank || x->rank < 3 || p->groups < 1)
+    if (x->rank != w->rank || x->rank < 3 || x->rank > 2 + OX_SP || p->groups < 1)
         return ox_kfail(k, "input of rank %d and weights of rank %d do not fit", x->rank, w->rank);
     p->n = x->dims[0];
     p->cin = x->dims[1];
