@@ -229,8 +229,6 @@ static void run_flush(jf__combiner *c, const run *r)
 static void walk_run(jf__combiner *c, uint32_t u)
 {
     const jf_job *job = c->job;
-    if (!c->merge_block && jf__cb_merge_space(c) != 0)
-        return; /* out_of_memory is set: the combine fails */
     run r = run_start(c, u);
     while (out_degree(job, u) == 1) {
         uint32_t v = job->out_task[job->out_off[u]];
@@ -238,6 +236,8 @@ static void walk_run(jf__combiner *c, uint32_t u)
             c->refused[candidate_refusal(c, u, v)]++;
             break;
         }
+        if (!c->merge_block && jf__cb_merge_space(c) != 0)
+            return; /* no merge yet, nothing to flush; out_of_memory fails the combine */
         jf_refusal why = run_add(c, &r, v);
         if (why != JF_REFUSED_NONE) {
             c->refused[why]++;
