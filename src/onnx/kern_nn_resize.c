@@ -273,8 +273,8 @@ static void rs_row_add(const rs_args *a, const rs_tables *t, const float *xr, fl
     const float *w = t->w[ax];
     for (int64_t o = 0; o < a->out[ax]; o++) {
         float v = 0;
-        for (int tp = 0; tp < taps; tp++)
-            v += w[o * taps + tp] * xr[idx[o * taps + tp]];
+        for (int tp = 0; tp < taps; tp++) /* -1 marks extrapolation: read 0, weight 0 */
+            v += w[o * taps + tp] * xr[JF__MAX(idx[o * taps + tp], 0)];
         y[o] = first ? rw * v : y[o] + rw * v;
     }
 }
