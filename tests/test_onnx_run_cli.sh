@@ -217,6 +217,25 @@ EOF
     fi
 fi
 
+# ---- the real models against ONNX Runtime, when both are here ----
+# (bench/models/fetch.sh and bench/onnx_vs_ort/run.sh put them in place; under
+# JF_TEST_QUICK only cls, the small one)
+ORT_DIR=$SRC/../bench/onnx_vs_ort
+if [ -d "$ORT_DIR/node_modules/onnxruntime-node" ] && command -v node >/dev/null; then
+    models="det:1x3x640x640 rec:1x3x48x320 cls:1x3x48x192"
+    [ -n "${JF_TEST_QUICK:-}" ] && [ "${JF_TEST_QUICK}" != 0 ] && models="cls:1x3x48x192"
+    for ms in $models; do
+        m=${ms%%:*} model=$SRC/../bench/models/${ms%%:*}.onnx
+        [ -f "$model" ] || continue
+        node "$ORT_DIR/ort.js" input "${ms#*:}" 1 "$m.npy" &&
+            node "$ORT_DIR/ort.js" run "$model" "x=$m.npy" 1 1 "ort_$m" >/dev/null
+        check "$m-ort" "$?" "ONNX Runtime failed on $m"
+        good "$m-jobfuse" "$model" --input "x=$m.npy" --threads 2 --output-dir "jf_$m" -q
+        node "$ORT_DIR/ort.js" compare "ort_$m" "jf_$m" 1e-3 1e-4 >cmp.txt
+        check "$m-match" "$(yes_no grep -q '^match=yes' cmp.txt)" "$(cat cmp.txt)"
+    done
+fi
+
 echo "test_onnx_run_cli: $passed checks passed, $failed failed, $skipped models skipped" \
     "(operators without kernels)"
 [ "$failed" = 0 ]
