@@ -4,7 +4,9 @@
 # traces; bad .npy files, missing inputs, an operator without a kernel and bad
 # options give exit status 2, a message, and no output file. Then every small
 # model of tests/data/onnx/{run,import,ops} runs on random inputs; a model
-# whose operators have no kernel yet is counted as skipped, not failed.
+# whose operators have no kernel yet is counted as skipped, not failed. Last,
+# when bench/models and bench/onnx_vs_ort's ONNX Runtime are in place, the
+# PaddleOCR models' outputs must match ONNX Runtime's.
 #
 #   bash test_onnx_run_cli.sh JOBFUSE_BIN TESTS_SRC_DIR TESTS_BIN_DIR
 set -u
