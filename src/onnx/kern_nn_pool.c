@@ -335,9 +335,12 @@ static int unpool_default(const ox_kcall *k, const ox_view *x, int64_t *def)
     int np = ox_attr_ints(k->n, "pads", pads, 2 * OX_MAX_RANK);
     if (nsp < 1 || nk != nsp || (ns >= 0 && ns != nsp) || (np >= 0 && np != 2 * nsp))
         return ox_kfail(k, "kernel_shape, strides or pads do not fit the input");
-    for (int i = 0; i < nsp; i++)
+    for (int i = 0; i < nsp; i++) {
         def[i] = (x->dims[2 + i] - 1) * (ns < 0 ? 1 : st[i]) + ks[i] -
                  (np < 0 ? 0 : pads[i] + pads[nsp + i]);
+        if (def[i] < 1)
+            return ox_kfail(k, "kernel, strides and pads give an empty unpooled axis %d", i);
+    }
     return 0;
 }
 
