@@ -1,16 +1,19 @@
-/* Conv on float NCHW (1-D to 3-D), three ways:
+/* Conv on float NCHW (1-D to 3-D), by the shape of the work:
  *  - pointwise (1x1, stride 1, no pads): W[Cout x Cin] x X[Cin x HW], one
  *    sgemm per block of columns, straight on the input;
- *  - depthwise (one channel per group, 2-D): direct loops, the inner one
- *    over 16 output columns at a time, specialised for 3x3 and 5x5 kernels
- *    at strides 1 and 2 so the compiler unrolls the taps and vectorises;
+ *  - depthwise (one channel per group, 2-D): direct loops over a padded
+ *    copy of each plane, 16 output columns at a time, specialised for 3x3
+ *    and 5x5 kernels at strides 1 and 2 so the compiler unrolls the taps
+ *    and vectorises;
+ *  - few input channels (kern_nn_convsmall.c) and dense 3x3 stride 1
+ *    (Winograd, kern_nn_winograd.c);
  *  - anything else: im2col of a block of output columns into scratch, then
  *    sgemm per group.
- * Slices are output channels. Bias and the fused steps run on each output
- * block right after it is written, while it is in cache. */
+ * Slices split output rows (channel planes for depthwise), so no slice
+ * repeats another's im2col or transform. The bias starts the sgemm's sums;
+ * the fused steps run on each output block right after it is written,
+ * while it is in cache. The sgemm is ox_nn_sgemm (kern_nn_sgemm.c). */
 #pragma GCC optimize("fp-contract=fast")
-#include <cblas.h>
-
 #include "onnx/kern_nn_impl.h"
 
 enum { CONV_POINTWISE, CONV_DEPTHWISE, CONV_SMALL_CIN, CONV_WINOGRAD, CONV_IM2COL };

@@ -3,7 +3,9 @@
  * which is added into the output at the positions the strides, dilations
  * and pads map it to. Slices are output channels; each slice sets its
  * channels to the bias first, then accumulates, then applies the fused
- * steps per channel plane.
+ * steps per channel plane. When the kernel equals the stride and there
+ * are no pads (2x upsampling), every output gets exactly one tap: it is
+ * written once, bias included, band by band of input rows.
  */
 #pragma GCC optimize("fp-contract=fast")
 #include "onnx/kern_nn_impl.h"
