@@ -328,23 +328,61 @@ static int64_t rs_source_row(const rs_args *a, const rs_tables *t, int64_t row)
     return off;
 }
 
+/* The factor f when the last axis's indices are o / f (an integer
+ * upscale along the row, the usual 2x), else 0. */
+static int64_t rs_repeat_factor(const rs_args *a, const int64_t *li)
+{
+    int last = a->rank - 1;
+    int64_t in = a->in[last], out = a->out[last];
+    if (in <= 0 || out % in != 0)
+        return 0;
+    int64_t f = out / in;
+    for (int64_t o = 0; o < out; o++)
+        if (li[o] != o / f)
+            return 0;
+    return f;
+}
+
+/* y[i * f + r] = x[i]: a row repeated element by element. */
+OX_VEC static void rs_repeat(float *y, const float *x, int64_t n, int64_t f)
+{
+    if (f == 2) {
+        for (int64_t i = 0; i < n; i++)
+            y[2 * i] = y[2 * i + 1] = x[i];
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t r = 0; r < f; r++)
+            y[i * f + r] = x[i];
+}
+
+/* One output row gathered from input row xr (src < 0: extrapolated). */
+static void rs_gather_row(const rs_args *a, const int64_t *li, int64_t f, int64_t src,
+                          const float *xr, float *y)
+{
+    int64_t ow = a->out[a->rank - 1];
+    if (src >= 0 && f > 0) {
+        rs_repeat(y, xr, a->in[a->rank - 1], f);
+        return;
+    }
+    for (int64_t o = 0; o < ow; o++)
+        y[o] = src < 0 || li[o] < 0 ? a->extrapolation : xr[li[o]];
+}
+
 /* Nearest rows [lo, hi): one input row gathered through the last axis's
  * indices, or a copy of the row before when it reads the same input row
  * (every upscale does). */
 static void rs_nearest_rows(const rs_args *a, const rs_tables *t, int64_t lo, int64_t hi)
 {
     int last = a->rank - 1;
-    int64_t ow = a->out[last], prev = -2;
-    const int64_t *li = t->idx[last];
+    int64_t ow = a->out[last], prev = -2, f = rs_repeat_factor(a, t->idx[last]);
     for (int64_t r = lo; r < hi; r++) {
         int64_t src = rs_source_row(a, t, r);
         float *y = a->y + r * ow;
-        const float *xr = a->x + (src < 0 ? 0 : src) * a->in[last];
         if (src == prev)
             memcpy(y, y - ow, (size_t)ow * sizeof *y);
         else
-            for (int64_t o = 0; o < ow; o++)
-                y[o] = src < 0 || li[o] < 0 ? a->extrapolation : xr[li[o]];
+            rs_gather_row(a, t->idx[last], f, src, a->x + (src < 0 ? 0 : src) * a->in[last], y);
         prev = src;
     }
 }
