@@ -34,8 +34,13 @@ struct jf_job {
 
     /* dependencies as added, until validation */
     uint32_t *dep_before, *dep_after;
-    uint64_t *dep_bytes;
+    uint64_t *dep_bytes; /* NULL while every dependency so far has 0 bytes */
     size_t n_deps, dep_cap;
+    /* 0 while every dependency so far runs from a lower index to a higher
+     * one and comes after the previous one in (after, before) order, as a
+     * job built in task order adds them: validation then needs no sort
+     * and no topological sort (validate.c) */
+    int deps_unordered;
 
     /* after validation: CSR in both directions, rows sorted by task */
     int validated;
@@ -46,6 +51,16 @@ struct jf_job {
     uint32_t *topo;
     int topo_is_index; /* topo[i] == i: the tasks' own order is topological */
 };
+
+/* Columns: the job's per-task and per-edge arrays (job.c). A column of a
+ * megabyte or more starts on a 2 MiB boundary and asks for transparent
+ * huge pages; free columns with jf__col_free only. */
+JF__HIDDEN void *jf__col_alloc(size_t bytes);
+JF__HIDDEN void *jf__col_calloc(size_t count, size_t size);
+/* A column of `bytes` holding the first `used` bytes of p, which is freed
+ * (not on failure: then p stays). p may be NULL. */
+JF__HIDDEN void *jf__col_grow(void *p, size_t used, size_t bytes);
+JF__HIDDEN void jf__col_free(void *p);
 
 /* Free the edge arrays and the order made by validation. */
 JF__HIDDEN void jf__job_free_csr(jf_job *job);

@@ -42,12 +42,13 @@ static void fill_out(jf_job *job, const uint32_t *sorted)
     for (size_t i = 0; i < job->n_deps; i++) {
         uint32_t d = sorted[i], b = job->dep_before[d], a = job->dep_after[d];
         if (m > 0 && i > 0 && job->dep_before[sorted[i - 1]] == b && job->out_task[m - 1] == a) {
-            job->out_bytes[m - 1] = jf__bytes_add(job->out_bytes[m - 1], job->dep_bytes[d]);
+            job->out_bytes[m - 1] =
+                jf__bytes_add(job->out_bytes[m - 1], job->dep_bytes ? job->dep_bytes[d] : 0);
             warn_duplicate(job, b, a, &warned);
             continue;
         }
         job->out_task[m] = a;
-        job->out_bytes[m] = job->dep_bytes[d];
+        job->out_bytes[m] = job->dep_bytes ? job->dep_bytes[d] : 0;
         job->out_off[b + 1]++;
         m++;
     }
@@ -84,10 +85,10 @@ static jf_status build_csr(jf_job *job)
     size_t n = job->n_deps, nt = job->n_tasks;
     uint32_t *a = jf__malloc((n + 1) * sizeof *a), *b = jf__malloc((n + 1) * sizeof *b);
     uint64_t *count = jf__malloc((nt + 1) * sizeof *count);
-    job->out_off = jf__malloc((nt + 1) * sizeof(uint64_t));
-    job->in_off = jf__malloc((nt + 1) * sizeof(uint64_t));
-    job->out_task = jf__malloc((n + 1) * sizeof(uint32_t));
-    job->out_bytes = jf__malloc((n + 1) * sizeof(uint64_t));
+    job->out_off = jf__col_alloc((nt + 1) * sizeof(uint64_t));
+    job->in_off = jf__col_alloc((nt + 1) * sizeof(uint64_t));
+    job->out_task = jf__col_alloc((n + 1) * sizeof(uint32_t));
+    job->out_bytes = jf__col_alloc((n + 1) * sizeof(uint64_t));
     if (!a || !b || !count || !job->out_off || !job->in_off || !job->out_task ||
         !job->out_bytes) {
         jf__free(a);
@@ -103,8 +104,8 @@ static jf_status build_csr(jf_job *job)
     jf__free(a);
     jf__free(b);
     jf__free(count);
-    job->in_task = jf__malloc((job->n_edges + 1) * sizeof(uint32_t));
-    job->in_bytes = jf__malloc((job->n_edges + 1) * sizeof(uint64_t));
+    job->in_task = jf__col_alloc((job->n_edges + 1) * sizeof(uint32_t));
+    job->in_bytes = jf__col_alloc((job->n_edges + 1) * sizeof(uint64_t));
     if (!job->in_task || !job->in_bytes)
         return jf__job_fail(job, JF_ENOMEM, "out of memory");
     fill_in(job);
@@ -166,9 +167,9 @@ static jf_status report_cycle(jf_job *job, const uint32_t *indeg, uint32_t *step
 
 static void free_deps(jf_job *job)
 {
-    jf__free(job->dep_before);
-    jf__free(job->dep_after);
-    jf__free(job->dep_bytes);
+    jf__col_free(job->dep_before);
+    jf__col_free(job->dep_after);
+    jf__col_free(job->dep_bytes);
     job->dep_before = job->dep_after = NULL;
     job->dep_bytes = NULL;
     job->n_deps = job->dep_cap = 0;
@@ -176,13 +177,14 @@ static void free_deps(jf_job *job)
 
 void jf__job_free_csr(jf_job *job)
 {
-    jf__free(job->out_off);
-    jf__free(job->in_off);
-    jf__free(job->out_task);
-    jf__free(job->in_task);
-    jf__free(job->out_bytes);
-    jf__free(job->in_bytes);
-    jf__free(job->topo);
+    jf__col_free(job->out_off);
+    jf__col_free(job->in_off);
+    jf__col_free(job->out_task);
+    jf__col_free(job->in_task);
+    if (job->out_bytes != job->in_bytes) /* one array when no edge has bytes */
+        jf__col_free(job->out_bytes);
+    jf__col_free(job->in_bytes);
+    jf__col_free(job->topo);
     job->out_off = job->in_off = job->out_bytes = job->in_bytes = NULL;
     job->out_task = job->in_task = job->topo = NULL;
     job->n_edges = 0;
@@ -205,7 +207,7 @@ static int index_order_is_topological(const jf_job *job)
 static jf_status order_tasks(jf_job *job)
 {
     uint32_t n = job->n_tasks;
-    job->topo = jf__malloc(((size_t)n + 1) * sizeof *job->topo);
+    job->topo = jf__col_alloc(((size_t)n + 1) * sizeof *job->topo);
     if (job->topo && index_order_is_topological(job)) {
         for (uint32_t t = 0; t < n; t++)
             job->topo[t] = t;
@@ -224,14 +226,80 @@ static jf_status order_tasks(jf_job *job)
     return st;
 }
 
+/* ---- dependencies added in order ----
+ * When every dependency runs from a lower index to a higher one and they
+ * came in (after, before) order without repeats (job->deps_unordered == 0,
+ * kept by jf_job_add_dep), the dependency arrays already are the in-CSR:
+ * no sort, no duplicate, no self-dependency, and the index order is
+ * topological. The arrays change owner instead of being copied, and when
+ * no dependency has bytes both directions share one zeroed bytes array. */
+
+/* Offsets of the rows of `key` (sorted or not) over n tasks. */
+static void count_rows(const uint32_t *key, uint64_t m, uint32_t n, uint64_t *off)
+{
+    memset(off, 0, ((size_t)n + 1) * sizeof *off);
+    for (uint64_t e = 0; e < m; e++)
+        off[key[e] + 1]++;
+    for (uint32_t t = 0; t < n; t++)
+        off[t + 1] += off[t];
+}
+
+/* Out-CSR from in-CSR; each row comes out sorted, as the in-CSR's rows
+ * are visited by increasing task. */
+static void transpose_in(jf_job *job)
+{
+    uint32_t n = job->n_tasks;
+    count_rows(job->in_task, job->n_edges, n, job->out_off);
+    for (uint32_t a = 0; a < n; a++)
+        for (uint64_t e = job->in_off[a]; e < job->in_off[a + 1]; e++) {
+            uint64_t slot = job->out_off[job->in_task[e]]++;
+            job->out_task[slot] = a;
+            if (job->out_bytes != job->in_bytes)
+                job->out_bytes[slot] = job->in_bytes[e];
+        }
+    for (uint32_t t = n; t > 0; t--)
+        job->out_off[t] = job->out_off[t - 1];
+    job->out_off[0] = 0;
+}
+
+static jf_status build_csr_in_order(jf_job *job)
+{
+    size_t m = job->n_deps, n = job->n_tasks;
+    job->in_off = jf__col_alloc((n + 1) * sizeof(uint64_t));
+    job->out_off = jf__col_alloc((n + 1) * sizeof(uint64_t));
+    job->out_task = jf__col_alloc((m + 1) * sizeof(uint32_t));
+    job->topo = jf__col_alloc((n + 1) * sizeof(uint32_t));
+    int zero = !job->dep_bytes;
+    job->in_bytes = zero ? jf__col_calloc(m + 1, sizeof(uint64_t)) : job->dep_bytes;
+    job->out_bytes = zero ? job->in_bytes : jf__col_alloc((m + 1) * sizeof(uint64_t));
+    job->in_task = m ? job->dep_before : jf__col_alloc(sizeof(uint32_t));
+    if (!job->in_off || !job->out_off || !job->out_task || !job->topo || !job->in_bytes ||
+        !job->out_bytes || !job->in_task) {
+        if (job->in_task == job->dep_before)
+            job->in_task = NULL; /* still the dependencies' */
+        if (job->in_bytes == job->dep_bytes)
+            job->in_bytes = NULL;
+        return jf__job_fail(job, JF_ENOMEM, "out of memory");
+    }
+    job->dep_before = NULL; /* now the in-CSR's */
+    job->dep_bytes = NULL;
+    job->n_edges = m;
+    count_rows(job->dep_after, m, (uint32_t)n, job->in_off);
+    transpose_in(job);
+    for (uint32_t t = 0; t < n; t++)
+        job->topo[t] = t;
+    job->topo_is_index = 1;
+    return JF_OK;
+}
+
 jf_status jf_job_validate(jf_job *job)
 {
     if (job->validated)
         return JF_OK;
-    jf_status st = check_self_deps(job);
-    if (st == JF_OK)
-        st = build_csr(job);
-    if (st == JF_OK)
+    jf_status st = JF_OK;
+    if (!job->deps_unordered)
+        st = build_csr_in_order(job);
+    else if ((st = check_self_deps(job)) == JF_OK && (st = build_csr(job)) == JF_OK)
         st = order_tasks(job);
     if (st != JF_OK) {
         jf__job_free_csr(job);
