@@ -92,9 +92,13 @@ static void wino_band_fill(const ox_geom *g, const float *xc, int64_t ty0, const
     for (int64_t r = 0; r < 2 * b->rows + 2; r++) {
         int64_t h = 2 * ty0 - g->pb[1] + r;
         float *row = band + r * b->wp;
-        memset(row, 0, (size_t)b->wp * sizeof *row);
-        if (h >= 0 && h < g->in[1])
-            memcpy(row + pl, xc + h * iw, (size_t)iw * sizeof *row);
+        if (h < 0 || h >= g->in[1]) {
+            memset(row, 0, (size_t)b->wp * sizeof *row);
+            continue;
+        }
+        memset(row, 0, (size_t)pl * sizeof *row); /* only the pads: each float written once */
+        memcpy(row + pl, xc + h * iw, (size_t)iw * sizeof *row);
+        memset(row + pl + iw, 0, (size_t)(b->wp - pl - iw) * sizeof *row);
     }
 }
 
