@@ -501,14 +501,20 @@ static void conv_image(const ox_kcall *k, const conv_plan *p, int64_t n, int64_t
         ox_nn_small_conv(k, &a, r0, r1, k->scratch);
 }
 
-/* What slices split: channel planes for depthwise convs; otherwise rows of
- * output across the images (tile rows for Winograd), so that no slice
- * repeats another's im2col or input transform. */
+/* What slices split: channel planes for depthwise convs; output rows for
+ * the Winograd (tile rows) and small-input paths; for the sgemm paths,
+ * runs of CONV_SLICE_COLS output positions, which balance well even on
+ * maps only a few rows high. No slice repeats another's im2col or input
+ * transform. */
+#define CONV_SLICE_COLS 64
+
 static int64_t conv_units_per_image(const conv_plan *p)
 {
     if (p->kind == CONV_WINOGRAD)
         return (p->g.out[1] + 1) / 2;
-    return p->g.out[0] * p->g.out[1];
+    if (p->kind == CONV_SMALL_CIN)
+        return p->g.out[1];
+    return (p->ohw + CONV_SLICE_COLS - 1) / CONV_SLICE_COLS;
 }
 
 static int64_t conv_units(const conv_plan *p)
@@ -516,16 +522,16 @@ static int64_t conv_units(const conv_plan *p)
     return p->kind == CONV_DEPTHWISE ? p->cout : p->n * conv_units_per_image(p);
 }
 
-/* Rows [lo, hi) of all images, image by image. */
-static void conv_rows(const ox_kcall *k, const conv_plan *p, int64_t lo, int64_t hi)
+/* Units [lo, hi) of all images, image by image. */
+static void conv_units_run(const ox_kcall *k, const conv_plan *p, int64_t lo, int64_t hi)
 {
-    int64_t per = conv_units_per_image(p), ow = p->g.out[2];
+    int64_t per = conv_units_per_image(p);
     for (int64_t u = lo; u < hi;) {
         int64_t n = u / per, r0 = u % per, r1 = JF__MIN(per, r0 + (hi - u));
         if (p->kind == CONV_WINOGRAD || p->kind == CONV_SMALL_CIN)
             conv_image(k, p, n, r0, r1);
         else
-            conv_gemm(k, p, n, r0 * ow, r1 * ow);
+            conv_gemm(k, p, n, r0 * CONV_SLICE_COLS, JF__MIN(r1 * CONV_SLICE_COLS, p->ohw));
         u += r1 - r0;
     }
 }
@@ -541,7 +547,7 @@ int ox_nn_conv_run(const ox_kcall *k)
     int64_t lo, hi;
     ox_slice_range(conv_units(&p), k->slice, k->n_slices, &lo, &hi);
     if (p.kind != CONV_DEPTHWISE)
-        conv_rows(k, &p, lo, hi);
+        conv_units_run(k, &p, lo, hi);
     for (int64_t n = 0; n < p.n && p.kind == CONV_DEPTHWISE; n++)
         conv_depthwise(k, &p, n, lo, hi);
     return 0;
