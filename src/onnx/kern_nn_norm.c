@@ -377,9 +377,18 @@ int ox_nn_softmax_run(const ox_kcall *k)
         return ox_kfail(k, "axis %lld out of range for rank %d", (long long)axis, x->rank);
     if (axis < 0)
         axis += rank;
+    /* Lines of `dim` values `inner` apart. Before opset 13 the input is
+     * seen as 2-D [before axis, from axis on], so the line is everything
+     * from the axis on. */
     int64_t outer = 1, dim = 1, inner = 1;
-    for (int i = 0; i < x->rank; i++)
-        *(i < axis ? &outer : i == axis || legacy ? &dim : &inner) *= x->dims[i];
+    for (int i = 0; i < x->rank; i++) {
+        if (i < axis)
+            outer *= x->dims[i];
+        else if (i == axis || legacy)
+            dim *= x->dims[i];
+        else
+            inner *= x->dims[i];
+    }
     int kind = strcmp(k->n->op, "LogSoftmax") == 0 ? SM_LOG
                : strcmp(k->n->op, "Hardmax") == 0  ? SM_HARD
                                                    : SM_SOFT;
