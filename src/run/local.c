@@ -81,6 +81,7 @@ struct jf__pool {
     int failed_code;
     /* written whenever a worker parks */
     _Alignas(64) atomic_int parked;
+    atomic_int woken; /* signals not yet answered; see wake() */
 };
 
 /* ---- memory -------------------------------------------------------------- */
@@ -108,19 +109,36 @@ static int reserve_pending(pool *p, uint32_t n)
 
 /* ---- waking, parking and stopping --------------------------------------- */
 
-/* After making work or halting: wake parked workers, if there are any.
+/* After making work or halting: wake parked workers, if there are any
+ * that no signal is already on its way to.
+ *
  * The fence pairs with the one in park(): either the parker sees the new
- * state or this sees it parked. */
+ * state or this sees it parked. `woken` counts signals sent and not yet
+ * answered by a parker leaving park(); both counts change under mu only,
+ * where woken <= parked always holds, so a parked worker that has no
+ * signal coming makes woken < parked. Skipping when woken >= parked spares
+ * the lock and the futex call that a busy worker otherwise made on every
+ * push while the other one, woken already, was still being scheduled
+ * (thousands per run on a loaded machine). The hint is read outside mu:
+ * parked is read with acquire, so seeing a parker's new count means seeing
+ * the woken it left before parking again; and a count read too old is the
+ * case where the parker's own check after its fence sees the work. */
 static void wake(pool *p, int all)
 {
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&p->parked, memory_order_relaxed) == 0)
+    int parked = atomic_load_explicit(&p->parked, memory_order_acquire);
+    if (parked == 0 || atomic_load_explicit(&p->woken, memory_order_relaxed) >= parked)
         return;
     pthread_mutex_lock(&p->mu);
-    if (all)
+    parked = atomic_load_explicit(&p->parked, memory_order_relaxed);
+    int woken = atomic_load_explicit(&p->woken, memory_order_relaxed);
+    if (all && woken < parked) {
         pthread_cond_broadcast(&p->park_cv);
-    else
+        atomic_store_explicit(&p->woken, parked, memory_order_relaxed);
+    } else if (woken < parked) {
         pthread_cond_signal(&p->park_cv);
+        atomic_store_explicit(&p->woken, woken + 1, memory_order_relaxed);
+    }
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -220,6 +238,9 @@ static void park(pool *p, worker *w)
     atomic_thread_fence(memory_order_seq_cst);
     if (!atomic_load(&p->halt) && !work_visible(p) && done_sum(p) < p->plan->n_targets)
         timed_wait(p, park_ns(p, w));
+    int woken = atomic_load_explicit(&p->woken, memory_order_relaxed);
+    if (woken > 0) /* this worker's signal, or one it came out without */
+        atomic_store_explicit(&p->woken, woken - 1, memory_order_relaxed);
     atomic_fetch_sub(&p->parked, 1);
     pthread_mutex_unlock(&p->mu);
 }
@@ -549,6 +570,7 @@ static void reset_run(pool *p, const jf_plan *pl, const jf_run_params *rp)
     atomic_store(&p->failed, 0);
     atomic_store(&p->nomem, 0);
     atomic_store(&p->parked, 0);
+    atomic_store(&p->woken, 0);
     for (int i = 0; i < p->n; i++) {
         worker *w = &p->w[i];
         jf__deque_reset(&w->dq);
