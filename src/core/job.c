@@ -78,6 +78,7 @@ static const char *id_of(const void *ctx, uint32_t task)
 }
 
 static jf_status name_pending(const jf_job *cjob);
+static jf_status alloc_ids(jf_job *job);
 
 jf_status jf_job_create(const char *name, jf_job **out)
 {
@@ -200,10 +201,8 @@ static int grow_array(void **p, size_t old_cap, size_t new_cap, size_t elem)
 static int grow_tasks(jf_job *job)
 {
     size_t old = job->task_cap, cap = old ? old * 2 : 64;
-    if (!job->ids && !(job->ids = jf__col_alloc(sizeof *job->ids)))
-        return -1; /* the arrays every job has start here */
     if (!job->work && !(job->work = jf__col_alloc(sizeof *job->work)))
-        return -1;
+        return -1; /* the one array every job has starts here */
     for (int r = 0; r < job->n_res; r++)
         if (grow_array((void **)&job->demand[r], old, cap, sizeof(double)) != 0)
             return -1;
@@ -222,7 +221,8 @@ static void clear_slot(jf_job *job, uint32_t t)
 {
     for (int r = 0; r < job->n_res; r++)
         job->demand[r][t] = 0.0;
-    job->ids[t] = NULL;
+    if (job->ids)
+        job->ids[t] = NULL;
     job->work[t] = (jf_work){JF_WORK_NOOP, 0};
     if (job->op)
         job->op[t] = NULL;
@@ -245,7 +245,7 @@ jf_status jf_job_add_task_id(jf_job *job, const char *id, uint32_t *out_task)
         return jf__job_fail(job, JF_EINVAL, "task \"%s\": duplicate id", id);
     if (job->n_tasks == UINT32_MAX - 1)
         return jf__job_fail(job, JF_EINVAL, "too many tasks");
-    if (job->n_tasks == job->task_cap && grow_tasks(job) != 0)
+    if ((job->n_tasks == job->task_cap && grow_tasks(job) != 0) || alloc_ids(job) != JF_OK)
         return jf__job_fail(job, JF_ENOMEM, "out of memory");
     uint32_t t = job->n_tasks;
     clear_slot(job, t);
@@ -298,6 +298,15 @@ static jf_status name_task(jf_job *job, uint32_t t)
     return JF_OK;
 }
 
+/* The ids column, made when the first id is needed: a job of anonymous
+ * tasks that never names one does without it. */
+static jf_status alloc_ids(jf_job *job)
+{
+    if (!job->ids)
+        job->ids = jf__col_calloc(job->task_cap ? job->task_cap : 1, sizeof *job->ids);
+    return job->ids ? JF_OK : JF_ENOMEM;
+}
+
 /* Give every anonymous task its id, in index order (so ids never depend on
  * when they were asked for). Safe to call from several threads. */
 static jf_status name_pending(const jf_job *cjob)
@@ -305,8 +314,8 @@ static jf_status name_pending(const jf_job *cjob)
     jf_job *job = (jf_job *)cjob; /* ids are a cache: filling them is not a change */
     if (!atomic_load(&job->ids_pending))
         return JF_OK;
-    jf_status st = JF_OK;
     pthread_mutex_lock(&job->id_lock);
+    jf_status st = alloc_ids(job);
     for (uint32_t t = 0; t < job->n_tasks && st == JF_OK; t++)
         if (!job->ids[t])
             st = name_task(job, t);
@@ -318,7 +327,7 @@ static jf_status name_pending(const jf_job *cjob)
 
 const char *jf__id(const jf_job *job, uint32_t task)
 {
-    if (!job->ids[task] && name_pending(job) != JF_OK)
+    if (name_pending(job) != JF_OK)
         return "?"; /* out of memory while naming: still printable */
     return job->ids[task];
 }

@@ -23,7 +23,8 @@ struct jf_job {
 
     uint32_t n_tasks;
     size_t task_cap;
-    const char **ids;     /* NULL for an anonymous task not named yet */
+    const char **ids;     /* NULL for an anonymous task not named yet; the
+                           * column itself NULL until some id is needed */
     jf__strmap id_map;
     atomic_int ids_pending; /* some task still has no id */
     pthread_mutex_t id_lock;
