@@ -330,9 +330,10 @@ static inline int ready(_Atomic uint32_t *count)
            atomic_fetch_sub_explicit(count, 1, memory_order_acq_rel) == 1;
 }
 
-/* Ask for the successors' counters before touching any: on a graph whose
- * edges jump about (layered), each is a cache miss, often a line the other
- * worker wrote last, and fetched together they overlap. */
+/* Ask for the successors' counters before the target's members run: on a
+ * graph whose edges jump about (layered), each is a cache miss, often a
+ * line the other worker wrote last; fetched together, and while the task
+ * body runs, they cost little by the time release() counts them down. */
 static inline void prefetch_counters(pool *p, const uint32_t *succ, uint64_t n)
 {
     for (uint64_t e = 0; e < n; e++)
@@ -341,14 +342,11 @@ static inline void prefetch_counters(pool *p, const uint32_t *succ, uint64_t n)
 
 /* Release t's successors: the first ready one is returned to run next on
  * this worker, the others are pushed on its deque. */
-static uint32_t release(pool *p, worker *w, uint32_t t)
+static uint32_t release(pool *p, worker *w, uint64_t first, uint64_t last)
 {
     const jf_plan *pl = p->plan;
     uint32_t next = NONE;
     int pushed = 0;
-    uint64_t first = pl->succ_off[t], last = pl->succ_off[t + 1];
-    if (last - first > 1)
-        prefetch_counters(p, pl->succ + first, last - first);
     for (uint64_t e = first; e < last; e++) {
         uint32_t s = pl->succ[e];
         if (!ready(&p->pending[s]))
@@ -382,12 +380,14 @@ static uint32_t run_target(pool *p, worker *w, uint32_t t)
     const jf_plan *pl = p->plan;
     uint64_t start = p->slices ? jf__ticks_ordered() : 0;
     uint64_t a = pl->member_off[t], b = pl->member_off[t + 1];
+    uint64_t first = pl->succ_off[t], last = pl->succ_off[t + 1];
+    prefetch_counters(p, pl->succ + first, last - first);
     if (run_members(p, w, pl->members + a, b - a) != 0)
         return NONE;
     if (p->slices)
         record_slice(p, w, t, start);
     atomic_store_explicit(&w->done, ++w->targets, memory_order_relaxed);
-    return release(p, w, t);
+    return release(p, w, first, last);
 }
 
 /* ---- finding work -------------------------------------------------------- */
