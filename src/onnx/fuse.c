@@ -24,7 +24,7 @@ static int usage_make(const jf_onnx_session *s, usage *u)
         return -1;
     for (size_t i = 0; i < s->n_ops; i++) {
         const ox_node *n = &m->nodes[s->ops[i].node];
-        for (int k = 0; k < n->n_in; k++) {
+        for (int k = 0; k < n->n_in && !s->ops[i].folded; k++) {
             int seen = n->in[k] < 0;
             for (int j = 0; j < k && !seen; j++)
                 seen = n->in[j] == n->in[k];
@@ -145,12 +145,96 @@ static int read_by_alone(const jf_onnx_session *s, int32_t x, uint32_t op)
             return 0;
     for (size_t i = 0; i < s->n_ops; i++) {
         const ox_node *n = &s->m->nodes[s->ops[i].node];
-        if (i == op)
+        if (i == op || s->ops[i].folded) /* a folded BN reads nothing */
             continue;
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] >= 0 && sx_resolve(s, n->in[k]) == x)
                 return 0;
     }
+    return 1;
+}
+
+/* ---- hard-swish: Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6) ---- */
+
+/* The ops reading t (each once; folded BNs read nothing): their count, the
+ * first `room` of them in ops; a graph output counts as a reader too. */
+static int readers(const jf_onnx_session *s, int32_t t, uint32_t *ops, int room)
+{
+    int count = 0;
+    for (size_t i = 0; i < s->m->n_graph_outputs; i++)
+        if (sx_resolve(s, s->m->graph_outputs[i]) == t)
+            return room + 1; /* read after the run: it must stay as it is */
+    for (size_t i = 0; i < s->n_ops; i++) {
+        const ox_node *n = &s->m->nodes[s->ops[i].node];
+        int reads = 0;
+        for (int k = 0; k < n->n_in && !s->ops[i].folded; k++)
+            reads |= n->in[k] >= 0 && sx_resolve(s, n->in[k]) == t;
+        if (reads && count < room)
+            ops[count] = (uint32_t)i;
+        count += reads;
+    }
+    return count;
+}
+
+/* Input k of n is a float constant holding the one value v. */
+static int const_is(const jf_onnx_session *s, const ox_node *n, int k, float v)
+{
+    if (k >= n->n_in || n->in[k] < 0 || !is_float_const(s, n->in[k]))
+        return 0;
+    const sx_value *c = &s->vals[sx_resolve(s, n->in[k])];
+    return c->numel == 1 && *(const float *)c->data == v;
+}
+
+/* Op's node is `type`, one output of x's shape, and reads t as input k. */
+static int node_is(const jf_onnx_session *s, uint32_t op, const char *type, int32_t x, int k,
+                   int32_t t)
+{
+    const ox_node *n = &s->m->nodes[s->ops[op].node];
+    return strcmp(n->op, type) == 0 && n->n_out == 1 && n->out[0] >= 0 && k < n->n_in &&
+           n->in[k] >= 0 && sx_resolve(s, n->in[k]) == t && s->ops[op].n_slices == 1 &&
+           s->vals[sx_resolve(s, n->out[0])].dtype == OX_FLOAT &&
+           same_shape(&s->m->tensors[sx_resolve(s, n->out[0])], &s->m->tensors[x]);
+}
+
+static int32_t out_of(const jf_onnx_session *s, uint32_t op)
+{
+    return sx_resolve(s, s->m->nodes[s->ops[op].node].out[0]);
+}
+
+/* The one op reading op's output, or -1. */
+static int64_t sole_reader(const jf_onnx_session *s, uint32_t op)
+{
+    uint32_t r;
+    return readers(s, out_of(s, op), &r, 1) == 1 ? (int64_t)r : -1;
+}
+
+int sx_hard_swish(const jf_onnx_session *s, int32_t x, uint32_t op, uint32_t ops[4])
+{
+    uint32_t rx[2];
+    const ox_node *add = &s->m->nodes[s->ops[op].node];
+    int xk = add->n_in == 2 && add->in[1] >= 0 && sx_resolve(s, add->in[1]) == x;
+    if (!node_is(s, op, "Add", x, xk, x) || !const_is(s, add, 1 - xk, 3.0f) ||
+        readers(s, x, rx, 2) != 2)
+        return 0;
+    int64_t clip = sole_reader(s, op);
+    float lo, hi;
+    if (clip < 0 || !node_is(s, (uint32_t)clip, "Clip", x, 0, out_of(s, op)) ||
+        !clip_bound(s, &s->m->nodes[s->ops[clip].node], 1, "min", -INFINITY, &lo) ||
+        !clip_bound(s, &s->m->nodes[s->ops[clip].node], 2, "max", INFINITY, &hi) || lo != 0 ||
+        hi != 6)
+        return 0;
+    int64_t mul = sole_reader(s, (uint32_t)clip);
+    const ox_node *mn = mul < 0 ? NULL : &s->m->nodes[s->ops[mul].node];
+    int ck = mn && mn->n_in == 2 && mn->in[0] >= 0 && sx_resolve(s, mn->in[0]) == x;
+    if (!mn || !node_is(s, (uint32_t)mul, "Mul", x, ck, out_of(s, (uint32_t)clip)) ||
+        !node_is(s, (uint32_t)mul, "Mul", x, 1 - ck, x) ||
+        (rx[0] != op && rx[1] != op) || (rx[0] != mul && rx[1] != mul))
+        return 0;
+    int64_t div = sole_reader(s, (uint32_t)mul);
+    if (div < 0 || !node_is(s, (uint32_t)div, "Div", x, 0, out_of(s, (uint32_t)mul)) ||
+        !const_is(s, &s->m->nodes[s->ops[div].node], 1, 6.0f))
+        return 0;
+    ops[0] = op, ops[1] = (uint32_t)clip, ops[2] = (uint32_t)mul, ops[3] = (uint32_t)div;
     return 1;
 }
 
@@ -174,39 +258,64 @@ static int32_t next_op(const jf_onnx_session *s, const uint32_t *members, uint32
     return (int32_t)s->tasks[members[k + 1]].op;
 }
 
-/* Grow a chain from the producer at member position k of a target. */
+/* The next step of a chain on x at member position at: the one op of a
+ * plain step, or the four of a hard-swish; how many ops it takes (0: the
+ * chain ends). */
+static int next_step(const jf_onnx_session *s, const usage *u, const uint32_t *members,
+                     uint32_t count, uint32_t at, int32_t x, ox_fuse_step *st, int32_t *ops)
+{
+    int32_t j = next_op(s, members, count, at);
+    if (j < 0 || s->ops[j].n_slices != 1 || s->ops[j].fused_into >= 0 || u->is_output[x])
+        return 0;
+    if (u->n_readers[x] == 1 && fuse_step(s, &s->m->nodes[s->ops[j].node], x, st))
+        return ops[0] = j, 1;
+    uint32_t hs[4];
+    if (!sx_hard_swish(s, x, (uint32_t)j, hs))
+        return 0;
+    for (uint32_t i = 1; i < 4; i++)
+        if (next_op(s, members, count, at + i) != (int32_t)hs[i])
+            return 0;
+    memset(st, 0, sizeof *st);
+    st->kind = OX_FUSE_HARD_SWISH;
+    for (int i = 0; i < 4; i++)
+        ops[i] = (int32_t)hs[i];
+    return 4;
+}
+
+/* Grow a chain from the producer at member position k of a target (a
+ * folded BatchNormalization may have put a step there already). */
 static jf_status fuse_from(jf_onnx_session *s, const usage *u, const uint32_t *members,
                            uint32_t count, uint32_t k)
 {
     sx_op *p = &s->ops[s->tasks[members[k]].op];
     const ox_node *pn = &s->m->nodes[p->node];
-    if (!p->k->fuses || p->fused || pn->n_out < 1 || pn->out[0] < 0 ||
+    if (!p->k->fuses || p->chained || pn->n_out < 1 || pn->out[0] < 0 ||
         s->vals[sx_resolve(s, pn->out[0])].dtype != OX_FLOAT)
         return JF_OK;
+    p->chained = 1;
     ox_fused f;
     memset(&f, 0, sizeof f);
-    int32_t x = sx_resolve(s, pn->out[0]);
+    if (p->fused)
+        f = *p->fused;
+    int first = f.n_steps, n_chain = 0, took;
+    int32_t x = sx_resolve(s, pn->out[0]), chain[32];
     uint32_t at = k;
-    int32_t chain[8];
-    while (f.n_steps < 8 && !u->is_output[x] && u->n_readers[x] == 1) {
-        int32_t j = next_op(s, members, count, at);
-        if (j < 0 || s->ops[j].n_slices != 1 || s->ops[j].fused_into >= 0 ||
-            !fuse_step(s, &s->m->nodes[s->ops[j].node], x, &f.steps[f.n_steps]))
-            break;
-        chain[f.n_steps++] = j;
-        x = sx_resolve(s, s->m->nodes[s->ops[j].node].out[0]);
-        at++;
+    while (f.n_steps < 8 &&
+           (took = next_step(s, u, members, count, at, x, &f.steps[f.n_steps], chain + n_chain))) {
+        f.n_steps++;
+        n_chain += took;
+        at += (uint32_t)took;
+        x = sx_resolve(s, s->m->nodes[s->ops[chain[n_chain - 1]].node].out[0]);
     }
-    if (!f.n_steps)
+    if (f.n_steps == first)
         return JF_OK;
     const ox_tensor *out = &s->m->tensors[sx_resolve(s, pn->out[0])];
     f.rank = out->rank;
     memcpy(f.dims, out->dims, sizeof f.dims);
-    p->fused = jf__malloc(sizeof f);
-    if (!p->fused)
+    if (!p->fused && !(p->fused = jf__malloc(sizeof f)))
         return sx_fail(s, JF_ENOMEM, "out of memory");
     *p->fused = f;
-    for (int i = 0; i < f.n_steps; i++) {
+    for (int i = 0; i < n_chain; i++) {
         sx_op *j = &s->ops[chain[i]];
         const ox_node *jn = &s->m->nodes[j->node];
         j->fused_into = (int32_t)(p - s->ops);
@@ -215,6 +324,43 @@ static jf_status fuse_from(jf_onnx_session *s, const usage *u, const uint32_t *m
         sx_note(s, "fused %s (%s) into %s (%s)", jn->id, jn->op, pn->id, pn->op);
     }
     return JF_OK;
+}
+
+/* A split producer's slices sit in targets of their own, so its steps
+ * are not next to it in any: follow the readers instead. The fused nodes'
+ * tasks still wait for every slice and do nothing. Tasks of the candidate
+ * chain after p's, in order; their count. */
+static uint32_t reader_chain(const jf_onnx_session *s, uint32_t p, uint32_t *tasks, uint32_t room)
+{
+    uint32_t n = 0, r[2], hs[4];
+    int32_t x = out_of(s, p);
+    tasks[n++] = s->ops[p].first_task;
+    while (n + 4 <= room) {
+        int count = readers(s, x, r, 2);
+        if (count == 1 && s->ops[r[0]].n_slices == 1) {
+            tasks[n++] = s->ops[r[0]].first_task;
+            x = out_of(s, r[0]);
+        } else if (count == 2 && (sx_hard_swish(s, x, r[0], hs) || sx_hard_swish(s, x, r[1], hs))) {
+            for (int i = 0; i < 4; i++)
+                tasks[n++] = s->ops[hs[i]].first_task;
+            x = out_of(s, hs[3]);
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
+static jf_status fuse_split(jf_onnx_session *s, const usage *u)
+{
+    jf_status st = JF_OK;
+    uint32_t tasks[40];
+    for (size_t i = 0; i < s->n_ops && st == JF_OK; i++) {
+        const sx_op *p = &s->ops[i];
+        if (p->n_slices > 1 && p->k->fuses && !p->chained && p->fused_into < 0)
+            st = fuse_from(s, u, tasks, reader_chain(s, (uint32_t)i, tasks, 40), 0);
+    }
+    return st;
 }
 
 jf_status sx_fuse(jf_onnx_session *s)
@@ -226,8 +372,11 @@ jf_status sx_fuse(jf_onnx_session *s)
         const uint32_t *members;
         uint32_t count = jf_plan_target_members(s->plan, g, &members);
         for (uint32_t k = 0; k + 1 < count && st == JF_OK; k++)
-            st = fuse_from(s, &u, members, count, k);
+            if (s->ops[s->tasks[members[k]].op].n_slices == 1)
+                st = fuse_from(s, &u, members, count, k);
     }
+    if (st == JF_OK)
+        st = fuse_split(s, &u);
     jf__free(u.n_readers);
     jf__free(u.is_output);
     return st;

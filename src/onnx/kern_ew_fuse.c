@@ -110,6 +110,14 @@ EW_VEC static void activation_step(const ox_fuse_step *s, float *o, int64_t n)
             o[j] = v > 1 ? 1.0f : v;
         }
         break;
+    case OX_FUSE_HARD_SWISH: /* as Add, Clip, Mul, Div would: same rounding */
+        for (int64_t j = 0; j < n; j++) {
+            float v = o[j] + 3.0f;
+            v = v < 0 ? 0.0f : v;
+            v = v > 6 ? 6.0f : v;
+            o[j] = o[j] * v / 6.0f;
+        }
+        break;
     case OX_FUSE_ADD: case OX_FUSE_MUL: break;
     }
 }

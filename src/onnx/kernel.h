@@ -51,7 +51,8 @@ typedef enum {
     OX_FUSE_LEAKY_RELU,   /* a = alpha */
     OX_FUSE_CLIP,         /* a = min, b = max */
     OX_FUSE_SIGMOID,
-    OX_FUSE_HARD_SIGMOID  /* max(0, min(1, a * x + b)) */
+    OX_FUSE_HARD_SIGMOID, /* max(0, min(1, a * x + b)) */
+    OX_FUSE_HARD_SWISH    /* x * min(max(x + 3, 0), 6) / 6 */
 } ox_fuse_kind;
 
 typedef struct {

@@ -49,6 +49,12 @@ typedef struct {
     uint32_t first_task; /* its tasks are first_task .. first_task+n_slices-1 */
     ox_fused *fused;     /* steps applied by this operator's kernel, or NULL */
     int fused_into;      /* -1, or the operator that does this one's work */
+    uint8_t folded;      /* a BatchNormalization folded into its Conv's
+                            weights at creation (session_fold.c) */
+    uint8_t chained;     /* fuse.c has grown its chain of fused steps */
+    float *shift;        /* owned: a folded BatchNormalization's shift, the
+                            operand of its Conv's first fused step when the
+                            Conv has no bias to take it */
     double time_us;
 } sx_op;
 
@@ -100,6 +106,13 @@ JF__HIDDEN jf_status sx_job_build(jf_onnx_session *s);
  * output 0 as it is written: its kind, shapes and constant operands fit,
  * and nothing else reads that output. */
 JF__HIDDEN int sx_fuse_fits(const jf_onnx_session *s, uint32_t producer, uint32_t op);
+/* Op's node is the Add of a hard-swish x * clip(x + 3, 0, 6) / 6 written
+ * as Add -> Clip -> Mul(x, .) -> Div, x nothing else reads: 1 and the four
+ * ops in order. */
+JF__HIDDEN int sx_hard_swish(const jf_onnx_session *s, int32_t x, uint32_t op, uint32_t ops[4]);
+/* Fold BatchNormalization into the Conv before it where the Conv's output
+ * is read by the BN alone: the BN then does nothing (before sx_job_build). */
+JF__HIDDEN jf_status sx_fold_batchnorm(jf_onnx_session *s);
 /* Fuse element-wise ops into their producers along the plan's targets. */
 JF__HIDDEN jf_status sx_fuse(jf_onnx_session *s);
 /* Offsets of activations and scratch; sets s->arena_bytes. */

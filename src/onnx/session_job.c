@@ -236,31 +236,86 @@ typedef struct {
     uint8_t *joined;  /* per op: moved next to its producer */
 } regroup;
 
-/* Move the element-wise task of op j right after its producer's target
- * when it stands alone and every task it waits for is in that target,
- * whose last member is the producer: the merge cannot make a cycle (any
- * path out of the target and back would have been one already). */
-static int try_join(jf_onnx_session *s, regroup *r, uint32_t j)
+/* The target that op j's task could join, right after its producer's
+ * task: j stands alone and every task it waits for is in that target, whose
+ * last member is the producer (or a step joined to it). The merge cannot
+ * make a cycle (any path out of the target and back would have been one
+ * already). UINT32_MAX when there is none; *p: the producer. */
+static uint32_t join_target(const jf_onnx_session *s, const regroup *r, uint32_t j, uint32_t *p)
 {
     const sx_op *op = &s->ops[j];
-    uint32_t task = op->first_task, g0 = r->group_of[task];
+    uint32_t task = op->first_task;
     const uint32_t *pred;
     const uint64_t *bytes;
     uint32_t n = jf_job_pred(s->job, task, &pred, &bytes);
-    if (op->n_slices != 1 || r->size[g0] != 1 || n == 0)
-        return 0;
-    uint32_t g = r->group_of[pred[0]], p = s->tasks[pred[0]].op;
+    if (op->n_slices != 1 || r->size[r->group_of[task]] != 1 || n == 0)
+        return UINT32_MAX;
+    uint32_t g = r->group_of[pred[0]];
+    *p = s->tasks[pred[0]].op;
     for (uint32_t k = 0; k < n; k++)
-        if (r->group_of[pred[k]] != g || s->tasks[pred[k]].op != p)
-            return 0;
-    if (r->last[g] != pred[n - 1] || (!s->ops[p].k->fuses && !r->joined[p]) ||
-        !sx_fuse_fits(s, p, j))
-        return 0;
+        if (r->group_of[pred[k]] != g || s->tasks[pred[k]].op != *p)
+            return UINT32_MAX;
+    if (r->last[g] != pred[n - 1] || (!s->ops[*p].k->fuses && !r->joined[*p]))
+        return UINT32_MAX;
+    return g;
+}
+
+static void join(const jf_onnx_session *s, regroup *r, uint32_t j, uint32_t g)
+{
+    uint32_t task = s->ops[j].first_task;
+    r->size[r->group_of[task]]--;
     r->group_of[task] = g;
     r->last[g] = task;
     r->size[g]++;
-    r->size[g0]--;
     r->joined[j] = 1;
+}
+
+/* Every task op j waits for is in target g, or is one of ops[0 .. n). */
+static int waits_within(const jf_onnx_session *s, const regroup *r, uint32_t j, uint32_t g,
+                        const uint32_t *ops, int n)
+{
+    const uint32_t *pred;
+    const uint64_t *bytes;
+    uint32_t count = jf_job_pred(s->job, s->ops[j].first_task, &pred, &bytes);
+    for (uint32_t k = 0; k < count; k++) {
+        int ok = r->group_of[pred[k]] == g;
+        for (int i = 0; i < n && !ok; i++)
+            ok = s->tasks[pred[k]].op == ops[i];
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* A hard-swish's four tasks join together: the Mul waits for the producer
+ * and the Clip, so none could join alone. They wait only on the target
+ * and each other, so the merge makes no cycle. */
+static int try_join_hard_swish(jf_onnx_session *s, regroup *r, uint32_t j, uint32_t p,
+                               uint32_t g)
+{
+    const ox_node *pn = &s->m->nodes[s->ops[p].node];
+    uint32_t hs[4];
+    if (pn->n_out < 1 || pn->out[0] < 0 || !sx_hard_swish(s, sx_resolve(s, pn->out[0]), j, hs))
+        return 0;
+    for (int i = 1; i < 4; i++)
+        if (r->size[r->group_of[s->ops[hs[i]].first_task]] != 1 ||
+            !waits_within(s, r, hs[i], g, hs, i))
+            return 0;
+    for (int i = 0; i < 4; i++)
+        join(s, r, hs[i], g);
+    return 4;
+}
+
+/* Move the element-wise task of op j (or a hard-swish starting at j)
+ * right after its producer's target. */
+static int try_join(jf_onnx_session *s, regroup *r, uint32_t j)
+{
+    uint32_t p, g = join_target(s, r, j, &p);
+    if (g == UINT32_MAX)
+        return 0;
+    if (!sx_fuse_fits(s, p, j))
+        return try_join_hard_swish(s, r, j, p, g);
+    join(s, r, j, g);
     return 1;
 }
 
