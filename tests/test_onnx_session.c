@@ -189,7 +189,7 @@ static int done_before(const jf_onnx_session *s, const uint8_t *r, const buffer 
     for (size_t i = 0; a->value >= 0 && i < s->n_ops; i++) {
         const ox_node *node = &s->m->nodes[s->ops[i].node];
         int reads = 0;
-        for (int k = 0; k < node->n_in; k++)
+        for (int k = 0; k < node->n_in && !s->ops[i].folded; k++) /* folded: reads nothing */
             reads |= node->in[k] >= 0 && sx_resolve(s, node->in[k]) == a->value;
         if (!reads)
             continue;

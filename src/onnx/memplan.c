@@ -167,7 +167,7 @@ static int make_ends(mp *p)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < s->n_ops; i++) {
             const ox_node *n = &s->m->nodes[s->ops[i].node];
-            for (int k = 0; k < n->n_in; k++) {
+            for (int k = 0; k < n->n_in && !s->ops[i].folded; k++) { /* folded: reads nothing */
                 int32_t it = n->in[k] < 0 ? -1 : p->item_of[sx_resolve(s, n->in[k])];
                 if (it >= 0 && pass == 0)
                     p->items[it].n_ends++;

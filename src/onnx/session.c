@@ -89,6 +89,8 @@ static jf_status create(jf_onnx_session *s)
     if (st == JF_OK)
         st = sx_values_load(s);
     if (st == JF_OK)
+        st = sx_fold_batchnorm(s);
+    if (st == JF_OK)
         st = sx_job_build(s);
     if (st == JF_OK)
         st = sx_memplan(s);
@@ -127,6 +129,7 @@ void jf_onnx_session_destroy(jf_onnx_session *s)
         jf__free(s->ops[i].in);
         jf__free(s->ops[i].scratch_off);
         jf__free(s->ops[i].fused);
+        jf__free(s->ops[i].shift);
     }
     jf_plan_destroy(s->plan);
     jf_job_destroy(s->job);

@@ -29,27 +29,36 @@ static int producers(const jf_onnx_session *s, const sx_op *op, uint32_t *from, 
 /* On one thread nothing runs side by side: chaining the operators in their
  * order costs no parallelism and lets memory be reused as in a sequential
  * run. */
-static int chain_previous(uint32_t i, uint32_t *from, uint64_t *bytes, int count)
+static int chain_previous(const jf_onnx_session *s, uint32_t i, uint32_t *from, uint64_t *bytes,
+                          int count)
 {
+    uint32_t prev = i - 1;
+    while (prev > 0 && s->ops[prev].folded) /* a folded BN is out of the chain */
+        prev--;
     for (int j = 0; j < count; j++)
-        if (from[j] == i - 1)
+        if (from[j] == prev)
             return count;
-    from[count] = i - 1;
+    from[count] = prev;
     bytes[count] = 0;
     return count + 1;
 }
 
-/* Every slice of the reader depends on every slice of each producer. */
+/* Every slice of the reader depends on every slice of each producer. A
+ * BatchNormalization folded into its Conv does nothing and nothing reads
+ * its output (it is the Conv's): its task waits for nothing, so it keeps
+ * no other task from joining the Conv's target. */
 static jf_status add_deps(jf_onnx_session *s, uint32_t i)
 {
     const sx_op *op = &s->ops[i];
+    if (op->folded)
+        return JF_OK;
     size_t room = (size_t)s->m->nodes[op->node].n_in + 2;
     uint32_t *from = jf__malloc(room * sizeof *from);
     uint64_t *bytes = jf__malloc(room * sizeof *bytes);
     jf_status st = from && bytes ? JF_OK : JF_ENOMEM;
     int count = st == JF_OK ? producers(s, op, from, bytes) : 0;
     if (st == JF_OK && s->serial && i > 0)
-        count = chain_previous(i, from, bytes, count);
+        count = chain_previous(s, i, from, bytes, count);
     for (int j = 0; j < count && st == JF_OK; j++) {
         const sx_op *p = &s->ops[from[j]];
         uint64_t share = bytes[j] / (uint64_t)(p->n_slices * op->n_slices);
