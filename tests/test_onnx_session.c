@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "jf_test.h"
 #include "jobfuse/onnx.h"
@@ -439,6 +440,209 @@ static void check_alloc_failures(void)
     jf_onnx_destroy(m);
 }
 
+/* ---- BatchNormalization folding and hard-swish fusion ----
+ * A model written here: Conv (no bias) -> BN -> hard-swish as PaddleOCR
+ * writes it (Add 3, Clip 0..6, Mul, Div 6) -> Conv (bias) -> BN ->
+ * Sigmoid (folding moves sums by rounding; the Sigmoid keeps values that
+ * cancel to near 0 from failing the relative tolerance). Every setting
+ * must match the unfused, unfolded run (check_model), and with
+ * fusing on, both BNs fold and the hard-swish fuses, on 1 thread and on 2
+ * (where the first Conv is big enough to be split). */
+typedef struct {
+    const char *name;
+    int rank;
+    int64_t dims[4];
+} fold_init;
+
+static Onnx__TensorProto *fold_tensor(const fold_init *in, uint64_t *rng)
+{
+    Onnx__TensorProto *t = calloc(1, sizeof *t);
+    onnx__tensor_proto__init(t);
+    t->name = (char *)in->name;
+    t->has_data_type = 1;
+    t->data_type = 1;
+    t->n_dims = (size_t)in->rank;
+    t->dims = (int64_t *)in->dims;
+    t->n_float_data = 1;
+    for (int d = 0; d < in->rank; d++)
+        t->n_float_data *= (size_t)in->dims[d];
+    t->float_data = calloc(t->n_float_data, sizeof *t->float_data);
+    float fixed = strcmp(in->name, "three") == 0 ? 3 : strcmp(in->name, "six") == 0 ? 6 : 0;
+    for (size_t i = 0; i < t->n_float_data; i++) /* var_* stay positive */
+        t->float_data[i] = in->rank == 0 ? fixed
+                           : (float)(rng_next(rng) % 2000) / 1000.0f - (in->name[0] != 'v');
+    return t;
+}
+
+static Onnx__NodeProto *fold_node(const char *op, int n_in, const char *const *in,
+                                  const char *out, Onnx__AttributeProto **pads)
+{
+    Onnx__NodeProto *n = calloc(1, sizeof *n);
+    onnx__node_proto__init(n);
+    n->op_type = (char *)op;
+    n->name = (char *)out;
+    n->n_input = (size_t)n_in;
+    n->input = (char **)in;
+    n->n_output = 1;
+    n->output = calloc(1, sizeof *n->output);
+    n->output[0] = (char *)out;
+    n->n_attribute = pads != NULL;
+    n->attribute = pads;
+    return n;
+}
+
+static void fold_nodes(Onnx__NodeProto **n, Onnx__AttributeProto **pads)
+{
+    static const char *conv1[] = {"x", "w1"}, *bn1[] = {"a", "s1", "b1", "m1", "v1"},
+                      *add[] = {"bn1", "three"}, *clip[] = {"h1", "zero", "six"},
+                      *mul[] = {"bn1", "h2"}, *div[] = {"h3", "six"},
+                      *conv2[] = {"h4", "w2", "c2b"}, *bn2[] = {"c2", "s2", "b2", "m2", "v2"},
+                      *sigmoid[] = {"c3"};
+    n[0] = fold_node("Conv", 2, conv1, "a", pads);
+    n[1] = fold_node("BatchNormalization", 5, bn1, "bn1", NULL);
+    n[2] = fold_node("Add", 2, add, "h1", NULL);
+    n[3] = fold_node("Clip", 3, clip, "h2", NULL);
+    n[4] = fold_node("Mul", 2, mul, "h3", NULL);
+    n[5] = fold_node("Div", 2, div, "h4", NULL);
+    n[6] = fold_node("Conv", 3, conv2, "c2", NULL);
+    n[7] = fold_node("BatchNormalization", 5, bn2, "c3", NULL);
+    n[8] = fold_node("Sigmoid", 1, sigmoid, "y", NULL);
+}
+
+static Onnx__ValueInfoProto *fold_value(const char *name, const int64_t *dims)
+{
+    Onnx__ValueInfoProto *v = calloc(1, sizeof *v);
+    Onnx__TypeProto *t = calloc(1, sizeof *t);
+    Onnx__TypeProto__Tensor *tt = calloc(1, sizeof *tt);
+    Onnx__TensorShapeProto *sh = calloc(1, sizeof *sh);
+    onnx__value_info_proto__init(v);
+    onnx__type_proto__init(t);
+    onnx__type_proto__tensor__init(tt);
+    onnx__tensor_shape_proto__init(sh);
+    sh->n_dim = 4;
+    sh->dim = calloc(4, sizeof *sh->dim);
+    for (int d = 0; d < 4; d++) {
+        sh->dim[d] = calloc(1, sizeof **sh->dim);
+        onnx__tensor_shape_proto__dimension__init(sh->dim[d]);
+        sh->dim[d]->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        sh->dim[d]->dim_value = dims[d];
+    }
+    tt->has_elem_type = 1;
+    tt->elem_type = 1;
+    tt->shape = sh;
+    t->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+    t->tensor_type = tt;
+    v->name = (char *)name;
+    v->type = t;
+    return v;
+}
+
+static void fold_write(const char *path)
+{
+    static const fold_init inits[] = {
+        {"w1", 4, {32, 16, 3, 3}}, {"s1", 1, {32}}, {"b1", 1, {32}}, {"m1", 1, {32}},
+        {"v1", 1, {32}}, {"three", 0, {0}}, {"zero", 0, {0}}, {"six", 0, {0}},
+        {"w2", 4, {16, 32, 1, 1}}, {"c2b", 1, {16}}, {"s2", 1, {16}}, {"b2", 1, {16}},
+        {"m2", 1, {16}}, {"v2", 1, {16}}};
+    enum { N_INIT = sizeof inits / sizeof *inits, N_NODES = 9 };
+    static const int64_t pad_values[4] = {1, 1, 1, 1}, x_dims[4] = {1, 16, 32, 32},
+                         y_dims[4] = {1, 16, 32, 32};
+    uint64_t rng = 7;
+    Onnx__TensorProto *init[N_INIT];
+    for (size_t i = 0; i < N_INIT; i++)
+        init[i] = fold_tensor(&inits[i], &rng);
+    Onnx__AttributeProto pads = ONNX__ATTRIBUTE_PROTO__INIT, *pads_list[1] = {&pads};
+    pads.name = "pads";
+    pads.has_type = 1;
+    pads.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    pads.n_ints = 4;
+    pads.ints = (int64_t *)pad_values;
+    Onnx__NodeProto *nodes[N_NODES];
+    fold_nodes(nodes, pads_list);
+    Onnx__ValueInfoProto *in = fold_value("x", x_dims), *out = fold_value("y", y_dims);
+    Onnx__GraphProto g = ONNX__GRAPH_PROTO__INIT;
+    g.name = "fold";
+    g.n_node = N_NODES;
+    g.node = nodes;
+    g.n_initializer = N_INIT;
+    g.initializer = init;
+    g.n_input = 1;
+    g.input = &in;
+    g.n_output = 1;
+    g.output = &out;
+    Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT, *opsets[1] = {&opset};
+    opset.domain = "";
+    opset.has_version = 1;
+    opset.version = 13;
+    Onnx__ModelProto mp = ONNX__MODEL_PROTO__INIT;
+    mp.has_ir_version = 1;
+    mp.ir_version = 7;
+    mp.n_opset_import = 1;
+    mp.opset_import = opsets;
+    mp.graph = &g;
+    size_t size = onnx__model_proto__get_packed_size(&mp);
+    uint8_t *buf = malloc(size);
+    onnx__model_proto__pack(&mp, buf);
+    FILE *f = fopen(path, "wb");
+    JF_CHECK(f && fwrite(buf, 1, size, f) == size);
+    if (f)
+        fclose(f);
+    free(buf);
+    for (size_t i = 0; i < N_INIT; i++)
+        free(init[i]->float_data), free(init[i]);
+    for (int i = 0; i < N_NODES; i++)
+        free(nodes[i]->output), free(nodes[i]);
+    Onnx__ValueInfoProto *vals[2] = {in, out};
+    for (int i = 0; i < 2; i++) {
+        Onnx__TensorShapeProto *sh = vals[i]->type->tensor_type->shape;
+        for (int d = 0; d < 4; d++)
+            free(sh->dim[d]);
+        free(sh->dim), free(sh), free(vals[i]->type->tensor_type), free(vals[i]->type);
+        free(vals[i]);
+    }
+}
+
+static int count_lines(const char *text, const char *start, const char *has)
+{
+    int count = 0;
+    for (const char *p = text; (p = strstr(p, start)); p++) {
+        const char *end = strchr(p, '\n');
+        const char *h = strstr(p, has);
+        count += h && (!end || h < end);
+    }
+    return count;
+}
+
+static void check_fold_and_hard_swish(void)
+{
+    char path[] = "/tmp/jf_test_fold_XXXXXX";
+    int fd = mkstemp(path);
+    if (!JF_CHECK(fd >= 0))
+        return;
+    close(fd);
+    fold_write(path);
+    JF_CHECK(check_model(path, NULL, 0));
+    jf_onnx_options opt = {0};
+    opt.device_gflops = 20;
+    jf_onnx_model *m = NULL;
+    if (JF_CHECK_STATUS(jf_onnx_load(path, &opt, &m), JF_OK))
+        for (int threads = 1; threads <= 2; threads++) {
+            jf_onnx_session_options so = {0};
+            so.explain = 1;
+            jf_onnx_session *s = NULL;
+            if (JF_CHECK_STATUS(jf_onnx_session_create(m, &so, executors[threads], &s), JF_OK)) {
+                const char *ex = jf_onnx_session_explain(s);
+                JF_CHECK_U(count_lines(ex, "folded ", "(BatchNormalization) into"), ==, 2);
+                JF_CHECK_U(count_lines(ex, "fused ", "(Div) into a (Conv)"), ==, 1);
+                JF_CHECK_U(count_lines(ex, "fused ", "(Mul) into a (Conv)"), ==, 1);
+                JF_CHECK_U(count_lines(ex, "fused ", "(Sigmoid) into c2 (Conv)"), ==, 1);
+            }
+            jf_onnx_session_destroy(s);
+        }
+    jf_onnx_destroy(m);
+    unlink(path);
+}
+
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -452,6 +656,7 @@ int main(void)
         JF_CHECK_STATUS(jf_executor_local_create(counts[i], &executors[counts[i]]), JF_OK);
     check_refusal();
     check_alloc_failures();
+    check_fold_and_hard_swish();
     int ran = check_folder(JF_SOURCE_DIR "/tests/data/onnx/import");
     ran += check_folder(JF_SOURCE_DIR "/tests/data/onnx/ops");
     ran += check_folder(JF_SOURCE_DIR "/tests/data/onnx/run");
