@@ -1,10 +1,15 @@
-/* Fusing element-wise operators into their producer's kernel. Where the
- * plan runs a node whose kernel applies fused steps (Conv, Gemm, ...) and,
- * as the very next members of the same target, element-wise nodes each
- * reading only the previous one's output (Conv -> Add bias -> Relu), the
+/* Fusing element-wise operators into their producer's kernel. Where a
+ * node whose kernel applies fused steps (Conv, Gemm, ...) has its output
+ * read by one element-wise node alone, and that one's by the next
+ * (Conv -> Add bias -> Relu), or by a hard-swish's Add and Mul, the
  * producer applies them as it writes its output: the fused nodes' tasks do
- * nothing and their outputs share the producer's memory. Combining is what
- * makes this possible: the steps must run back to back anyway. */
+ * nothing (they still wait for the producer, and their readers for them)
+ * and their outputs share the producer's memory. The chain follows the
+ * readers, not the plan's targets: chain combining cuts a target before a
+ * node with two inputs (a hard-swish's Mul), and a split producer's slices
+ * sit in targets of their own. Regrouping for fusion (session_job.c) puts
+ * the do-nothing tasks in their producer's target where it can, which
+ * saves their dispatches. */
 #include <math.h>
 
 #include "onnx/session_impl.h"
@@ -249,7 +254,7 @@ int sx_fuse_fits(const jf_onnx_session *s, uint32_t producer, uint32_t op)
     return fuse_step(s, n, x, &step) && read_by_alone(s, x, op);
 }
 
-/* The op of the member after position k of the target, or -1. */
+/* The op of the member after position k of the chain, or -1. */
 static int32_t next_op(const jf_onnx_session *s, const uint32_t *members, uint32_t count,
                        uint32_t k)
 {
@@ -282,8 +287,9 @@ static int next_step(const jf_onnx_session *s, const usage *u, const uint32_t *m
     return 4;
 }
 
-/* Grow a chain from the producer at member position k of a target (a
- * folded BatchNormalization may have put a step there already). */
+/* Grow the chain of fused steps of the producer at position k of members,
+ * the candidate chain from reader_chain (a folded BatchNormalization may
+ * have put a step there already). */
 static jf_status fuse_from(jf_onnx_session *s, const usage *u, const uint32_t *members,
                            uint32_t count, uint32_t k)
 {
@@ -326,10 +332,8 @@ static jf_status fuse_from(jf_onnx_session *s, const usage *u, const uint32_t *m
     return JF_OK;
 }
 
-/* A split producer's slices sit in targets of their own, so its steps
- * are not next to it in any: follow the readers instead. The fused nodes'
- * tasks still wait for every slice and do nothing. Tasks of the candidate
- * chain after p's, in order; their count. */
+/* Tasks of p and of the candidate chain after it, following the readers
+ * of its output, in order; their count. */
 static uint32_t reader_chain(const jf_onnx_session *s, uint32_t p, uint32_t *tasks, uint32_t room)
 {
     uint32_t n = 0, r[2], hs[4];
@@ -351,32 +355,16 @@ static uint32_t reader_chain(const jf_onnx_session *s, uint32_t p, uint32_t *tas
     return n;
 }
 
-static jf_status fuse_split(jf_onnx_session *s, const usage *u)
-{
-    jf_status st = JF_OK;
-    uint32_t tasks[40];
-    for (size_t i = 0; i < s->n_ops && st == JF_OK; i++) {
-        const sx_op *p = &s->ops[i];
-        if (p->n_slices > 1 && p->k->fuses && !p->chained && p->fused_into < 0)
-            st = fuse_from(s, u, tasks, reader_chain(s, (uint32_t)i, tasks, 40), 0);
-    }
-    return st;
-}
-
 jf_status sx_fuse(jf_onnx_session *s)
 {
     usage u;
     jf_status st = usage_make(s, &u) ? sx_fail(s, JF_ENOMEM, "out of memory") : JF_OK;
-    uint32_t targets = st == JF_OK ? jf_plan_target_count(s->plan) : 0;
-    for (uint32_t g = 0; g < targets && st == JF_OK; g++) {
-        const uint32_t *members;
-        uint32_t count = jf_plan_target_members(s->plan, g, &members);
-        for (uint32_t k = 0; k + 1 < count && st == JF_OK; k++)
-            if (s->ops[s->tasks[members[k]].op].n_slices == 1)
-                st = fuse_from(s, &u, members, count, k);
+    uint32_t tasks[40];
+    for (size_t i = 0; i < s->n_ops && st == JF_OK; i++) {
+        const sx_op *p = &s->ops[i];
+        if (p->k->fuses && !p->chained && p->fused_into < 0)
+            st = fuse_from(s, &u, tasks, reader_chain(s, (uint32_t)i, tasks, 40), 0);
     }
-    if (st == JF_OK)
-        st = fuse_split(s, &u);
     jf__free(u.n_readers);
     jf__free(u.is_output);
     return st;
