@@ -199,18 +199,22 @@ static double median_big(const jf_onnx_session *s, double *total)
     return median;
 }
 
-#define SX_MIN_SLICE_US 25.0
-#define SX_SPLIT_MIN_US 50.0
+#define SX_MIN_SLICE_US 4.0
+#define SX_SPLIT_MIN_US 8.0
 
 /* A task far above the others (4x the median big one, and more than its
- * share of a thread's work) is split; so is any task of 50 us or more:
- * models like PaddleOCR's recognizer are mostly a chain of mid-sized
- * Convs, where a worker not given slices has nothing to do (rec at 2
- * threads: 9.1 -> 8.5 ms), and slices over idle workers cost little now
- * that kernels slice their output with no repeated work. */
+ * share of a thread's work) is split; so is any Conv, MatMul or Gemm (the
+ * kernels that fuse) of 8 us or more: models like PaddleOCR's recognizer
+ * are mostly a chain of small Convs, where a worker not given slices has
+ * nothing to do, and a worker still looking for work (not parked) takes a
+ * slice over cheaply when splits come close together (rec at 2 threads,
+ * measured: 6.5 ms splitting only the big, 5.5 ms from 50 us, 4.9 ms from
+ * 8 us; every operator from 2 us, 7.1 ms). Element-wise
+ * operators are not split below the first rule: a split one no longer fuses
+ * into its producer (det at 2 threads lost 1 ms that way). */
 static int worth_splitting(const sx_op *op, double median, double total, int threads)
 {
-    if (op->time_us >= SX_SPLIT_MIN_US)
+    if (op->k->fuses && op->time_us >= SX_SPLIT_MIN_US)
         return 1;
     return op->time_us > 4 * median && op->time_us > total / (threads * 8.0);
 }
