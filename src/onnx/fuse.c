@@ -287,6 +287,22 @@ static int next_step(const jf_onnx_session *s, const usage *u, const uint32_t *m
     return 4;
 }
 
+/* next_step, appended to f; or a BatchNormalization as two steps. */
+static int next_steps(jf_onnx_session *s, const usage *u, const uint32_t *members, uint32_t count,
+                      uint32_t at, int32_t x, ox_fused *f, int32_t *ops)
+{
+    int32_t j = next_op(s, members, count, at);
+    if (j >= 0 && s->ops[j].n_slices == 1 && s->ops[j].fused_into < 0 && !u->is_output[x] &&
+        u->n_readers[x] == 1 && f->n_steps + 2 <= 8) {
+        int rc = sx_batchnorm_steps(s, (uint32_t)j, x, &f->steps[f->n_steps]);
+        if (rc)
+            return rc < 0 ? rc : (f->n_steps += 2, ops[0] = j, 1);
+    }
+    int took = next_step(s, u, members, count, at, x, &f->steps[f->n_steps], ops);
+    f->n_steps += took > 0;
+    return took;
+}
+
 /* Grow the chain of fused steps of the producer at position k of members,
  * the candidate chain from reader_chain (a folded BatchNormalization may
  * have put a step there already). */
@@ -306,9 +322,9 @@ static jf_status fuse_from(jf_onnx_session *s, const usage *u, const uint32_t *m
     int first = f.n_steps, n_chain = 0, took;
     int32_t x = sx_resolve(s, pn->out[0]), chain[32];
     uint32_t at = k;
-    while (f.n_steps < 8 &&
-           (took = next_step(s, u, members, count, at, x, &f.steps[f.n_steps], chain + n_chain))) {
-        f.n_steps++;
+    while (f.n_steps < 8 && (took = next_steps(s, u, members, count, at, x, &f, chain + n_chain))) {
+        if (took < 0)
+            return JF_ENOMEM;
         n_chain += took;
         at += (uint32_t)took;
         x = sx_resolve(s, s->m->nodes[s->ops[chain[n_chain - 1]].node].out[0]);

@@ -9,7 +9,11 @@
  * The BN's task then does nothing and its output is the Conv's. ONNX Runtime
  * folds the same way; outputs move by rounding only (well inside the 1e-4
  * the session tests allow). Folding counts as fusing: no_fuse turns it off,
- * which gives the tests their unfolded reference. */
+ * which gives the tests their unfolded reference.
+ *
+ * A BN that cannot fold (det's follows a ConvTranspose and its bias Add)
+ * still fuses into the producer's chain as two steps, MUL s and ADD t per
+ * channel (sx_batchnorm_steps, called by fuse.c). */
 #include <math.h>
 
 #include "onnx/session_impl.h"
@@ -56,16 +60,25 @@ static int bn_params(const jf_onnx_session *s, const ox_node *bn, int64_t c, con
     return 1;
 }
 
+/* A BatchNormalization in inference mode with only its first output. */
+static int bn_inference(const ox_node *bn)
+{
+    if (strcmp(bn->op, "BatchNormalization") || bn->n_in != 5 || bn->in[0] < 0 ||
+        bn->n_out < 1 || bn->out[0] < 0 ||
+        (bn->opset >= 14 && ox_attr_int(bn, "training_mode", 0)))
+        return 0;
+    for (int k = 1; k < bn->n_out; k++)
+        if (bn->out[k] >= 0)
+            return 0;
+    return 1;
+}
+
 /* The Conv op whose output op i (a BN in inference mode) alone reads, or -1. */
 static int32_t conv_before(const jf_onnx_session *s, uint32_t i)
 {
     const ox_node *bn = &s->m->nodes[s->ops[i].node];
-    if (strcmp(bn->op, "BatchNormalization") || bn->n_in != 5 || bn->in[0] < 0 ||
-        bn->out[0] < 0 || (bn->opset >= 14 && ox_attr_int(bn, "training_mode", 0)))
+    if (!bn_inference(bn))
         return -1;
-    for (int k = 1; k < bn->n_out; k++)
-        if (bn->out[k] >= 0)
-            return -1;
     int32_t x = sx_resolve(s, bn->in[0]);
     const sx_value *v = &s->vals[x];
     if (v->kind != SX_ACTIVATION || v->dtype != OX_FLOAT || v->op < 0 || n_readers(s, x) != 1)
@@ -159,4 +172,40 @@ jf_status sx_fold_batchnorm(jf_onnx_session *s)
     for (size_t i = 0; i < s->n_ops && st == JF_OK; i++)
         st = fold_one(s, (uint32_t)i);
     return st;
+}
+
+/* Per-channel steps on an N x C x ... output: operand a, one value per
+ * channel (dim 1). */
+static void channel_step(ox_fuse_step *st, ox_fuse_kind kind, const float *a)
+{
+    memset(st, 0, sizeof *st);
+    st->kind = kind;
+    st->operand = a;
+    st->strides[1] = 1;
+}
+
+int sx_batchnorm_steps(jf_onnx_session *s, uint32_t op, int32_t x, ox_fuse_step st[2])
+{
+    sx_op *o = &s->ops[op];
+    const ox_node *bn = &s->m->nodes[o->node];
+    const ox_tensor *xt = &s->m->tensors[x];
+    if (o->folded || !bn_inference(bn) || sx_resolve(s, bn->in[0]) != x || xt->rank < 2 ||
+        s->vals[x].dtype != OX_FLOAT || s->vals[sx_resolve(s, bn->out[0])].numel != s->vals[x].numel)
+        return 0;
+    int64_t c = xt->dims[1];
+    const float *bp[4];
+    if (!bn_params(s, bn, c, bp))
+        return 0;
+    float *a = o->shift ? o->shift : jf__malloc((size_t)(2 * c) * sizeof *a);
+    if (!a)
+        return sx_fail(s, JF_ENOMEM, "out of memory"), -1;
+    o->shift = a;
+    float eps = (float)ox_attr_float(bn, "epsilon", 1e-5);
+    for (int64_t m = 0; m < c; m++) { /* as the BN kernel works them out */
+        a[m] = bp[0][m] / sqrtf(bp[3][m] + eps);
+        a[c + m] = bp[1][m] - bp[2][m] * a[m];
+    }
+    channel_step(&st[0], OX_FUSE_MUL, a);
+    channel_step(&st[1], OX_FUSE_ADD, a + c);
+    return 1;
 }

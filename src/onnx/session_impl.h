@@ -54,7 +54,8 @@ typedef struct {
     uint8_t chained;     /* fuse.c has grown its chain of fused steps */
     float *shift;        /* owned: a folded BatchNormalization's shift, the
                             operand of its Conv's first fused step when the
-                            Conv has no bias to take it */
+                            Conv has no bias to take it; or a fused BN's
+                            scales and shifts */
     double time_us;
 } sx_op;
 
@@ -113,7 +114,11 @@ JF__HIDDEN int sx_hard_swish(const jf_onnx_session *s, int32_t x, uint32_t op, u
 /* Fold BatchNormalization into the Conv before it where the Conv's output
  * is read by the BN alone: the BN then does nothing (before sx_job_build). */
 JF__HIDDEN jf_status sx_fold_batchnorm(jf_onnx_session *s);
-/* Fuse element-wise ops into their producers along the plan's targets. */
+/* Op, a BatchNormalization reading x that could not fold (no Conv right
+ * before it), as two fused steps: MUL and ADD per channel (their operands
+ * in op's shift). 1, 0 when it does not fit, -1 out of memory. */
+JF__HIDDEN int sx_batchnorm_steps(jf_onnx_session *s, uint32_t op, int32_t x, ox_fuse_step st[2]);
+/* Fuse element-wise ops into their producers, following readers. */
 JF__HIDDEN jf_status sx_fuse(jf_onnx_session *s);
 /* Offsets of activations and scratch; sets s->arena_bytes. */
 JF__HIDDEN jf_status sx_memplan(jf_onnx_session *s);
