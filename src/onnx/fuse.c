@@ -92,10 +92,46 @@ static int clip_bound(const jf_onnx_session *s, const ox_node *n, int k, const c
     return 1;
 }
 
-/* The step node n performs on x (its input read from the chain), or 0 when
- * it cannot be fused. */
-static int fuse_step(const jf_onnx_session *s, const ox_node *n, int32_t x, ox_fuse_step *st)
+/* Every run has value t in place before producer's tasks start: a graph
+ * input, or an activation written by an op producer waits for (its tasks
+ * reach the writer's through the job's dependencies). */
+static int ready_before(const jf_onnx_session *s, int32_t t, uint32_t producer)
 {
+    const sx_value *v = &s->vals[t];
+    if (v->kind == SX_INPUT)
+        return 1;
+    if (v->kind != SX_ACTIVATION || v->op < 0 || (uint32_t)v->op == producer)
+        return 0;
+    uint32_t goal = s->ops[v->op].first_task, n = 0;
+    uint32_t *stack = jf__malloc((s->n_tasks + 1) * sizeof *stack);
+    uint8_t *seen = jf__calloc(s->n_tasks + 1, 1);
+    int found = 0;
+    if (stack && seen)
+        stack[n++] = s->ops[producer].first_task;
+    while (n && !found) {
+        const uint32_t *pred;
+        const uint64_t *bytes;
+        uint32_t count = jf_job_pred(s->job, stack[--n], &pred, &bytes);
+        for (uint32_t k = 0; k < count && !found; k++) {
+            found = pred[k] == goal;
+            if (!seen[pred[k]])
+                seen[pred[k]] = 1, stack[n++] = pred[k];
+        }
+    }
+    jf__free(stack);
+    jf__free(seen);
+    return found;
+}
+
+/* The step node n performs on x (its input read from the chain), or 0 when
+ * it cannot be fused. An Add or Mul operand is a float constant, or an
+ * activation ready before the producer runs (a residual Add's other input):
+ * then *act is that value, whose address is known only once the arena is
+ * placed (session.c's bind sets the operand). */
+static int fuse_step(const jf_onnx_session *s, const ox_node *n, int32_t x, ox_fuse_step *st,
+                     uint32_t producer, int32_t *act)
+{
+    *act = -1;
     const jf_onnx_model *m = s->m;
     const ox_tensor *out = &m->tensors[sx_resolve(s, n->out[0])];
     memset(st, 0, sizeof *st);
@@ -107,12 +143,15 @@ static int fuse_step(const jf_onnx_session *s, const ox_node *n, int32_t x, ox_f
             return 0;
         int32_t a = sx_resolve(s, n->in[0]), b = sx_resolve(s, n->in[1]);
         int32_t other = a == x ? b : b == x ? a : -1;
-        if (other < 0 || other == x || !is_float_const(s, other) ||
+        if (other < 0 || other == x || s->vals[other].dtype != OX_FLOAT ||
             operand_strides(&m->tensors[other], out, st->strides))
             return 0;
         st->kind = n->op[0] == 'A' ? OX_FUSE_ADD : OX_FUSE_MUL;
         st->operand = s->vals[other].data;
-        return 1;
+        if (is_float_const(s, other))
+            return 1;
+        *act = other;
+        return ready_before(s, other, producer);
     }
     if (n->n_in < 1 || sx_resolve(s, n->in[0]) != x)
         return 0;
@@ -251,7 +290,8 @@ int sx_fuse_fits(const jf_onnx_session *s, uint32_t producer, uint32_t op)
     if (p->n_out < 1 || p->out[0] < 0 || n->n_out < 1 || n->out[0] < 0)
         return 0;
     int32_t x = sx_resolve(s, p->out[0]);
-    return fuse_step(s, n, x, &step) && read_by_alone(s, x, op);
+    int32_t act;
+    return fuse_step(s, n, x, &step, producer, &act) && read_by_alone(s, x, op);
 }
 
 /* The op of the member after position k of the chain, or -1. */
@@ -267,13 +307,17 @@ static int32_t next_op(const jf_onnx_session *s, const uint32_t *members, uint32
  * plain step, or the four of a hard-swish; how many ops it takes (0: the
  * chain ends). */
 static int next_step(const jf_onnx_session *s, const usage *u, const uint32_t *members,
-                     uint32_t count, uint32_t at, int32_t x, ox_fuse_step *st, int32_t *ops)
+                     uint32_t count, uint32_t at, int32_t x, ox_fuse_step *st, int32_t *ops,
+                     int32_t *act)
 {
     int32_t j = next_op(s, members, count, at);
+    *act = -1;
     if (j < 0 || s->ops[j].n_slices != 1 || s->ops[j].fused_into >= 0 || u->is_output[x])
         return 0;
-    if (u->n_readers[x] == 1 && fuse_step(s, &s->m->nodes[s->ops[j].node], x, st))
+    if (u->n_readers[x] == 1 &&
+        fuse_step(s, &s->m->nodes[s->ops[j].node], x, st, s->tasks[members[0]].op, act))
         return ops[0] = j, 1;
+    *act = -1;
     uint32_t hs[4];
     if (!sx_hard_swish(s, x, (uint32_t)j, hs))
         return 0;
@@ -291,6 +335,7 @@ static int next_step(const jf_onnx_session *s, const usage *u, const uint32_t *m
 static int next_steps(jf_onnx_session *s, const usage *u, const uint32_t *members, uint32_t count,
                       uint32_t at, int32_t x, ox_fused *f, int32_t *ops)
 {
+    sx_op *p = &s->ops[s->tasks[members[0]].op];
     int32_t j = next_op(s, members, count, at);
     if (j >= 0 && s->ops[j].n_slices == 1 && s->ops[j].fused_into < 0 && !u->is_output[x] &&
         u->n_readers[x] == 1 && f->n_steps + 2 <= 8) {
@@ -298,8 +343,10 @@ static int next_steps(jf_onnx_session *s, const usage *u, const uint32_t *member
         if (rc)
             return rc < 0 ? rc : (f->n_steps += 2, ops[0] = j, 1);
     }
-    int took = next_step(s, u, members, count, at, x, &f->steps[f->n_steps], ops);
-    f->n_steps += took > 0;
+    int32_t act;
+    int took = next_step(s, u, members, count, at, x, &f->steps[f->n_steps], ops, &act);
+    if (took > 0)
+        p->operand_value[f->n_steps++] = act + 1;
     return took;
 }
 

@@ -58,6 +58,9 @@ static jf_status bind(jf_onnx_session *s)
             set_view(s, &op->in[k], n->in[k]);
         for (int k = 0; k < n->n_out; k++)
             set_view(s, &op->out[k], n->out[k]);
+        for (int k = 0; op->fused && k < op->fused->n_steps; k++)
+            if (op->operand_value[k]) /* an activation's place is known from here on */
+                op->fused->steps[k].operand = s->vals[sx_resolve(s, op->operand_value[k] - 1)].data;
     }
     return JF_OK;
 }

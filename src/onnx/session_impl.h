@@ -52,6 +52,9 @@ typedef struct {
     uint8_t folded;      /* a BatchNormalization folded into its Conv's
                             weights at creation (session_fold.c) */
     uint8_t chained;     /* fuse.c has grown its chain of fused steps */
+    int32_t operand_value[8]; /* per fused step: 1 + the activation or input
+                            its operand is (bind points it there), 0 for
+                            a constant */
     float *shift;        /* owned: a folded BatchNormalization's shift, the
                             operand of its Conv's first fused step when the
                             Conv has no bias to take it; or a fused BN's
