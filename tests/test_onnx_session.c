@@ -443,12 +443,14 @@ static void check_alloc_failures(void)
 /* ---- BatchNormalization folding and hard-swish fusion ----
  * A model written here: Conv (bias) -> BN -> hard-swish as PaddleOCR
  * writes it (Add 3, Clip 0..6, Mul, Div 6) -> Conv (no bias) -> Add
- * (per channel) -> BN -> Sigmoid (folding moves sums by rounding; the
+ * (per channel) -> BN -> Add (the hard-swish's output, an activation) ->
+ * Sigmoid (folding moves sums by rounding; the
  * Sigmoid keeps values that cancel to near 0 from failing the relative
  * tolerance). Every setting must match the unfused, unfolded run
  * (check_model); with fusing on, on 1 thread and on 2 (where the first Conv
  * is split), the first BN folds into its Conv's weights and bias, the
- * second (after an Add) fuses as steps, and the hard-swish fuses. The
+ * second (after an Add) fuses as steps, and so do the hard-swish and the
+ * Add of an activation. The
  * real models cover folding into a Conv without bias. */
 typedef struct {
     const char *name;
@@ -499,8 +501,8 @@ static void fold_nodes(Onnx__NodeProto **n, Onnx__AttributeProto **pads)
                       *add[] = {"bn1", "three"}, *clip[] = {"h1", "zero", "six"},
                       *mul[] = {"bn1", "h2"}, *div[] = {"h3", "six"},
                       *conv2[] = {"h4", "w2"}, *add2[] = {"c2", "k2"},
-                      *bn2[] = {"c2a", "s2", "b2", "m2", "v2"},
-                      *sigmoid[] = {"c3"};
+                      *bn2[] = {"c2a", "s2", "b2", "m2", "v2"}, *res[] = {"c3", "h4"},
+                      *sigmoid[] = {"c4"};
     n[0] = fold_node("Conv", 3, conv1, "a", pads);
     n[1] = fold_node("BatchNormalization", 5, bn1, "bn1", NULL);
     n[2] = fold_node("Add", 2, add, "h1", NULL);
@@ -510,7 +512,8 @@ static void fold_nodes(Onnx__NodeProto **n, Onnx__AttributeProto **pads)
     n[6] = fold_node("Conv", 2, conv2, "c2", NULL);
     n[7] = fold_node("Add", 2, add2, "c2a", NULL);
     n[8] = fold_node("BatchNormalization", 5, bn2, "c3", NULL);
-    n[9] = fold_node("Sigmoid", 1, sigmoid, "y", NULL);
+    n[9] = fold_node("Add", 2, res, "c4", NULL);
+    n[10] = fold_node("Sigmoid", 1, sigmoid, "y", NULL);
 }
 
 static Onnx__ValueInfoProto *fold_value(const char *name, const int64_t *dims)
@@ -546,11 +549,11 @@ static void fold_write(const char *path)
     static const fold_init inits[] = {
         {"w1", 4, {32, 16, 3, 3}}, {"s1", 1, {32}}, {"b1", 1, {32}}, {"m1", 1, {32}},
         {"v1", 1, {32}}, {"three", 0, {0}}, {"zero", 0, {0}}, {"six", 0, {0}},
-        {"b1c", 1, {32}}, {"w2", 4, {16, 32, 1, 1}}, {"k2", 3, {16, 1, 1}}, {"s2", 1, {16}}, {"b2", 1, {16}},
-        {"m2", 1, {16}}, {"v2", 1, {16}}};
-    enum { N_INIT = sizeof inits / sizeof *inits, N_NODES = 10 };
+        {"b1c", 1, {32}}, {"w2", 4, {32, 32, 1, 1}}, {"k2", 3, {32, 1, 1}}, {"s2", 1, {32}},
+        {"b2", 1, {32}}, {"m2", 1, {32}}, {"v2", 1, {32}}};
+    enum { N_INIT = sizeof inits / sizeof *inits, N_NODES = 11 };
     static const int64_t pad_values[4] = {1, 1, 1, 1}, x_dims[4] = {1, 16, 32, 32},
-                         y_dims[4] = {1, 16, 32, 32};
+                         y_dims[4] = {1, 32, 32, 32};
     uint64_t rng = 7;
     Onnx__TensorProto *init[N_INIT];
     for (size_t i = 0; i < N_INIT; i++)
@@ -641,6 +644,7 @@ static void check_fold_and_hard_swish(void)
                 JF_CHECK_U(count_lines(ex, "fused ", "(Div) into a (Conv)"), ==, 1);
                 JF_CHECK_U(count_lines(ex, "fused ", "(Mul) into a (Conv)"), ==, 1);
                 JF_CHECK_U(count_lines(ex, "fused ", "(Sigmoid) into c2 (Conv)"), ==, 1);
+                JF_CHECK_U(count_lines(ex, "fused c4 ", "(Add) into c2 (Conv)"), ==, 1);
             }
             jf_onnx_session_destroy(s);
         }
