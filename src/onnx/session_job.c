@@ -335,7 +335,9 @@ static int try_join(jf_onnx_session *s, regroup *r, uint32_t j)
 }
 
 /* Combining for running may leave Conv -> Relu apart when dispatches are
- * cheap; fusing needs them together, and saves a pass over memory. */
+ * cheap. Fusing no longer needs them together (fuse.c follows readers),
+ * but a fused node's task does nothing: next to its producer it costs no
+ * dispatch of its own. */
 static jf_status regroup_for_fusion(jf_onnx_session *s)
 {
     uint32_t n_tasks = (uint32_t)s->n_tasks, n_targets = jf_plan_target_count(s->plan);
