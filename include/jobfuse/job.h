@@ -80,6 +80,8 @@ jf_status jf_job_add_task_id(jf_job *job, const char *id, uint32_t *out_task);
 jf_status jf_job_add_task_anon(jf_job *job, uint32_t *out_task);
 /* Add a task that runs fn(arg); its id is "t<index>". */
 jf_status jf_job_add_task(jf_job *job, jf_task_fn fn, void *arg, uint32_t *out_task);
+/* Make a task (one added with its own id, say) run fn(arg). */
+jf_status jf_job_set_fn(jf_job *job, uint32_t task, jf_task_fn fn, void *arg);
 jf_status jf_job_set_demand(jf_job *job, uint32_t task, int resource, double value);
 jf_status jf_job_set_work(jf_job *job, uint32_t task, jf_work work);
 /* The operator name (copied), e.g. "Conv"; NULL clears it. */

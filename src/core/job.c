@@ -333,7 +333,8 @@ const char *jf__id(const jf_job *job, uint32_t task)
     return job->ids[task];
 }
 
-jf_status jf_job_add_task(jf_job *job, jf_task_fn fn, void *arg, uint32_t *out_task)
+/* The function columns, made when the first C-API task appears. */
+static jf_status alloc_fn_columns(jf_job *job)
 {
     if (!job->fn) {
         job->fn = jf__col_calloc(job->task_cap ? job->task_cap : 1, sizeof *job->fn);
@@ -346,14 +347,33 @@ jf_status jf_job_add_task(jf_job *job, jf_task_fn fn, void *arg, uint32_t *out_t
             return jf__job_fail(job, JF_ENOMEM, "out of memory");
         }
     }
+    return JF_OK;
+}
+
+jf_status jf_job_add_task(jf_job *job, jf_task_fn fn, void *arg, uint32_t *out_task)
+{
     uint32_t t = 0;
-    jf_status st = jf_job_add_task_anon(job, &t);
+    jf_status st = alloc_fn_columns(job);
+    if (st == JF_OK)
+        st = jf_job_add_task_anon(job, &t);
     if (st != JF_OK)
         return st;
     job->fn[t] = fn;
     job->arg[t] = arg;
     if (out_task)
         *out_task = t;
+    return JF_OK;
+}
+
+jf_status jf_job_set_fn(jf_job *job, uint32_t task, jf_task_fn fn, void *arg)
+{
+    if (task >= job->n_tasks)
+        return jf__job_fail(job, JF_EINVAL, "no task with index %u", task);
+    jf_status st = alloc_fn_columns(job);
+    if (st != JF_OK)
+        return st;
+    job->fn[task] = fn;
+    job->arg[task] = arg;
     return JF_OK;
 }
 

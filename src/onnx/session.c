@@ -4,6 +4,8 @@
  * points every kernel's views at their memory once. */
 #include <stdarg.h>
 
+#include <cblas.h>
+
 #include "onnx/session_impl.h"
 
 #define SX_ALIGN 64
@@ -82,6 +84,9 @@ static jf_status alloc_arena(jf_onnx_session *s)
 static jf_status create(jf_onnx_session *s)
 {
     jf_status st = JF_OK;
+    /* Parallelism is ours (slices on the workers): a multi-threaded
+     * OpenBLAS inside a kernel would fight the pool for the cores. */
+    openblas_set_num_threads(1);
     if (!s->ex) {
         st = jf_executor_local_create(1, &s->own_ex);
         s->ex = s->own_ex;

@@ -88,6 +88,24 @@ typedef struct {
     int r_memory, r_time, r_flops;
 } resources;
 
+/* A task named after its node ("conv3", or "conv3#2" for a slice), so that
+ * traces and --explain speak of operators; an anonymous one when the name
+ * is taken. */
+static jf_status add_named_task(jf_job *job, const char *node, int64_t slice, int64_t n_slices,
+                                jf_task_fn fn, void *arg, uint32_t *out)
+{
+    char id[600];
+    if (n_slices > 1)
+        snprintf(id, sizeof id, "%.500s#%lld", node, (long long)slice);
+    else
+        snprintf(id, sizeof id, "%.500s", node);
+    uint32_t taken;
+    if (jf_job_task_find(job, id, &taken))
+        return jf_job_add_task(job, fn, arg, out);
+    jf_status st = jf_job_add_task_id(job, id, out);
+    return st == JF_OK ? jf_job_set_fn(job, *out, fn, arg) : st;
+}
+
 static jf_status add_op_tasks(jf_onnx_session *s, uint32_t i, const resources *r)
 {
     sx_op *op = &s->ops[i];
@@ -100,7 +118,7 @@ static jf_status add_op_tasks(jf_onnx_session *s, uint32_t i, const resources *r
         uint32_t task;
         sx_task *t = &s->tasks[s->n_tasks++];
         *t = (sx_task){s, i, k};
-        st = jf_job_add_task(s->job, task_fn, t, &task);
+        st = add_named_task(s->job, n->id, k, op->n_slices, task_fn, t, &task);
         if (st == JF_OK)
             st = jf_job_set_op(s->job, task, n->op);
         if (st == JF_OK)
