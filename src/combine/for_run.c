@@ -66,20 +66,39 @@ static double plan_score(const tuner *tu, const jf_plan *plan, double cp)
     return JF__MAX(cp, tu->work / threads) + dispatch_us;
 }
 
-static jf_status tuner_init(tuner *tu, jf_job *job, const jf_run_combine_params *p)
+/* What the cheap test needs: the job, the parameters and the dispatch cost. */
+static void tuner_start(tuner *tu, jf_job *job, const jf_run_combine_params *p)
 {
     memset(tu, 0, sizeof *tu);
     tu->job = job;
     tu->p = p;
     tu->time_res = jf_job_resource_find(job, "time");
     tu->dispatch_ns = p->dispatch_ns > 0 ? p->dispatch_ns : 100.0;
+}
+
+/* The estimated work as a plain sum, without the per-task arrays. */
+static void tuner_sum_work(tuner *tu)
+{
+    uint32_t n = tu->job->n_tasks;
+    for (uint32_t t = 0; t < n; t++)
+        tu->work += task_estimate(tu, t);
+}
+
+/* Per-task estimates, the job's critical path and the limits derived from
+ * them: only when some configuration will be tried. */
+static jf_status tuner_init(tuner *tu)
+{
+    jf_job *job = tu->job;
+    const jf_run_combine_params *p = tu->p;
     uint32_t n = job->n_tasks;
     tu->est = jf__malloc(((size_t)n + 1) * sizeof *tu->est);
     double *finish = tu->finish = jf__malloc(((size_t)n + 1) * sizeof *finish);
-    jf_status st = tu->est && finish ? JF_OK : JF_ENOMEM;
-    for (uint32_t t = 0; t < n && st == JF_OK; t++)
+    if (!tu->est || !finish)
+        return JF_ENOMEM;
+    tu->work = 0;
+    for (uint32_t t = 0; t < n; t++)
         tu->work += tu->est[t] = task_estimate(tu, t);
-    for (uint32_t i = 0; i < n && st == JF_OK; i++) { /* critical path of the job itself */
+    for (uint32_t i = 0; i < n; i++) { /* critical path of the job itself */
         uint32_t t = job->topo[i];
         double start = 0;
         for (uint64_t e = job->in_off[t]; e < job->in_off[t + 1]; e++)
@@ -94,7 +113,7 @@ static jf_status tuner_init(tuner *tu, jf_job *job, const jf_run_combine_params 
     tu->grain = JF__MIN(p->grain_factor * tu->dispatch_ns * 1e-3, balance);
     double members = floor(tu->grain / p->min_task_us);
     tu->max_members = members < 1 ? 1 : members > 1e9 ? 1000000000u : (uint32_t)members;
-    return st;
+    return JF_OK;
 }
 
 /* ---- batching independent siblings ---- */
@@ -242,15 +261,20 @@ static uint64_t batchable_tasks(const jf_job *job)
 }
 
 /* Combining cannot pay when it costs more than every dispatch it could
- * remove, or when under 1% of the tasks could join another. */
-static int worth_trying(tuner *tu)
+ * remove: needs only the counts, so it runs before anything per task. */
+static int can_pay(const tuner *tu)
 {
     const jf_job *job = tu->job;
     double threads = JF__MAX(tu->p->threads, 1);
     double most_saved = (double)job->n_tasks * tu->dispatch_ns / threads;
     double cost = (double)(job->n_tasks + job->n_edges) * tu->p->combine_ns_per_item;
-    if (most_saved < cost)
-        return 0;
+    return most_saved >= cost;
+}
+
+/* ... nor when under 1% of the tasks could join another. */
+static int enough_mergeable(tuner *tu)
+{
+    const jf_job *job = tu->job;
     uint64_t enough = job->n_tasks / 100 + 1;
     tu->mergeable_in = mergeable_edges(job, JF_DEGREE_IN);
     tu->mergeable_out = mergeable_edges(job, JF_DEGREE_OUT);
@@ -357,6 +381,8 @@ static jf_status search_configs(const tuner *tu, candidate *best, uint32_t *trie
     return JF_OK;
 }
 
+/* When nothing was tried, the critical path was not computed: both are
+ * reported as 0 and the choice says so. */
 static void fill_report(const tuner *tu, const candidate *best, int worth, uint32_t tried,
                         jf_run_combine_report *r)
 {
@@ -371,8 +397,9 @@ static void fill_report(const tuner *tu, const candidate *best, int worth, uint3
     if (!best->cf)
         snprintf(r->choice, sizeof r->choice, "%s",
                  worth ? "nothing (no configuration kept the critical path)"
-                       : "nothing (combining would cost more than the dispatches it "
-                         "could save, or under 1% of the tasks could join another)");
+                       : "nothing (combining would cost more than the dispatches it could "
+                         "save, or under 1% of the tasks could join another; critical path "
+                         "not computed)");
     else if (best->cf->limited)
         snprintf(r->choice, sizeof r->choice, "%s, targets of about %.3g us%s", best->cf->name,
                  best->grain, batched);
@@ -380,6 +407,8 @@ static void fill_report(const tuner *tu, const candidate *best, int worth, uint3
         snprintf(r->choice, sizeof r->choice, "%s (unlimited)%s", best->cf->name, batched);
 }
 
+/* The cheap test first: when combining cannot pay, the work is a plain sum
+ * and neither the per-task estimates nor the critical path are computed. */
 jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, jf_plan **out,
                              jf_run_combine_report *report)
 {
@@ -387,10 +416,15 @@ jf_status jf_combine_for_run(jf_job *job, const jf_run_combine_params *params, j
     if (!job->validated)
         return jf__job_fail(job, JF_EINVAL, "the job must be validated before combining");
     tuner tu;
-    jf_status st = tuner_init(&tu, job, params);
+    tuner_start(&tu, job, params);
     candidate best = {0};
     uint32_t tried = 0;
-    int worth = st == JF_OK && worth_trying(&tu);
+    int worth = can_pay(&tu) && enough_mergeable(&tu);
+    jf_status st = JF_OK;
+    if (worth)
+        st = tuner_init(&tu);
+    else if (report)
+        tuner_sum_work(&tu);
     if (st == JF_OK && !worth)
         st = check_devices(job, params->devices);
     if (st == JF_OK && worth)

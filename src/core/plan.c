@@ -38,7 +38,7 @@ void jf__advise_huge(void *block, size_t bytes)
  * fix: one allocation instead of eleven, and the untouched tail of the
  * edge arrays (sized for the job's edges) costs no page faults. A plan
  * that shares the job's arrays (share_job) holds only what is its own:
- * member offsets, demands and devices. */
+ * member offsets, demands (unless a single column, shared too) and devices. */
 static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, int share_job, jf_plan **out)
 {
     jf_plan *plan = jf__calloc(1, sizeof *plan);
@@ -49,7 +49,8 @@ static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, int share_job
     plan->n_targets = n_targets;
     size_t n = share_job ? 0 : job->n_tasks, nt = n_targets, nr = (size_t)job->n_res;
     size_t m = share_job ? 0 : job->n_edges, offs = share_job ? 0 : 2 * (nt + 1);
-    size_t bytes = (nt + 1 + offs + 2 * m + nt * nr) * 8 + (2 * n + 2 * m + nt) * 4;
+    size_t dem = share_job && nr == 1 ? 0 : nt * nr; /* one column is shared as it is */
+    size_t bytes = (nt + 1 + offs + 2 * m + dem) * 8 + (2 * n + 2 * m + nt) * 4;
     char *at = plan->block = jf__malloc(bytes);
     if (!at)
         return plan_fail(plan, JF_ENOMEM, "out of memory");
@@ -59,7 +60,7 @@ static jf_status plan_alloc(const jf_job *job, uint32_t n_targets, int share_job
     plan->pred_off = carve(&at, offs / 2 * 8);
     plan->succ_bytes = carve(&at, m * 8);
     plan->pred_bytes = carve(&at, m * 8);
-    plan->demand = carve(&at, nt * nr * 8);
+    plan->demand = carve(&at, dem * 8);
     plan->target_of = carve(&at, n * 4);
     plan->members = carve(&at, n * 4);
     plan->succ = carve(&at, m * 4);
@@ -612,7 +613,13 @@ static jf_status share_identity(const jf_job *job, jf_plan **out)
     plan->n_edges = job->n_edges;
     for (uint32_t g = 0; g <= plan->n_targets; g++)
         plan->member_off[g] = g;
-    finish_plan(plan);
+    if (job->n_res == 1) { /* one target per task, in task order: the column is the rows */
+        plan->demand = job->demand[0];
+        for (uint32_t g = 0; g < plan->n_targets; g++)
+            plan->device[g] = -1;
+    } else {
+        finish_plan(plan);
+    }
     return JF_OK;
 }
 
