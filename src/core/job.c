@@ -199,9 +199,18 @@ static int grow_array(void **p, size_t old_cap, size_t new_cap, size_t elem)
     return 0;
 }
 
+/* Capacities double up to 64K elements and grow fourfold past it: each
+ * growth copies (or remaps) every column, and on large jobs that cost
+ * dominated adding a task; the price is up to 4x the used capacity
+ * reserved (untouched pages cost no memory, but the allocator counts them). */
+static size_t next_cap(size_t old, size_t first)
+{
+    return old == 0 ? first : old < 65536 ? old * 2 : old * 4;
+}
+
 static int grow_tasks(jf_job *job)
 {
-    size_t old = job->task_cap, cap = old ? old * 2 : 64;
+    size_t old = job->task_cap, cap = next_cap(old, 64);
     if (!job->work && !(job->work = jf__col_alloc(sizeof *job->work)))
         return -1; /* the one array every job has starts here */
     for (int r = 0; r < job->n_res; r++)
@@ -427,7 +436,7 @@ jf_status jf_job_set_op(jf_job *job, uint32_t task, const char *op)
 /* Room for one more dependency in every array in use. 0 or -1. */
 static int grow_deps(jf_job *job)
 {
-    size_t old = job->dep_cap, cap = old ? old * 2 : 1024;
+    size_t old = job->dep_cap, cap = next_cap(old, 1024);
     uint32_t *b = jf__col_grow(job->dep_before, old * sizeof *b, cap * sizeof *b);
     if (b)
         job->dep_before = b;
