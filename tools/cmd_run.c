@@ -268,10 +268,13 @@ static void print_explain(const prepared *pr)
     }
     const jf_run_combine_report *r = &pr->report;
     fprintf(stderr, " by %s\n", r->choice[0] ? r->choice : "no combining");
-    fprintf(stderr, "  dispatch cost %.1f ns; estimated work %.6g us, critical path %.6g -> %.6g us;"
+    char cp[96] = "critical path not computed";
+    if (r->cp_known)
+        snprintf(cp, sizeof cp, "critical path %.6g -> %.6g us", r->est_cp_before_us,
+                 r->est_cp_after_us);
+    fprintf(stderr, "  dispatch cost %.1f ns; estimated work %.6g us, %s;"
                     " %u configuration(s) tried; %u target(s) are batches of independent siblings\n",
-            pr->dispatch_ns, r->est_work_us, r->est_cp_before_us, r->est_cp_after_us, r->tried,
-            r->batched);
+            pr->dispatch_ns, r->est_work_us, cp, r->tried, r->batched);
 }
 
 typedef struct {

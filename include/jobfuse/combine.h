@@ -115,6 +115,8 @@ typedef struct {
     char choice[160];       /* what was chosen, for --explain */
     double est_work_us;     /* estimated work of all tasks */
     double est_cp_before_us, est_cp_after_us;
+    int cp_known;           /* 0: combining could not pay, the critical path was
+                               not computed (both fields 0) */
     double grain_us;        /* the target size aimed at */
     uint32_t batched;       /* targets made by batching independent siblings */
     uint32_t tried;         /* configurations tried */

@@ -382,7 +382,7 @@ static jf_status search_configs(const tuner *tu, candidate *best, uint32_t *trie
 }
 
 /* When nothing was tried, the critical path was not computed: both are
- * reported as 0 and the choice says so. */
+ * reported as 0 and cp_known says so. */
 static void fill_report(const tuner *tu, const candidate *best, int worth, uint32_t tried,
                         jf_run_combine_report *r)
 {
@@ -390,6 +390,7 @@ static void fill_report(const tuner *tu, const candidate *best, int worth, uint3
     r->est_work_us = tu->work;
     r->est_cp_before_us = tu->cp0;
     r->est_cp_after_us = best->cf ? best->cp : tu->cp0;
+    r->cp_known = worth;
     r->grain_us = best->grain;
     r->batched = best->batched;
     r->tried = tried;
@@ -398,8 +399,7 @@ static void fill_report(const tuner *tu, const candidate *best, int worth, uint3
         snprintf(r->choice, sizeof r->choice, "%s",
                  worth ? "nothing (no configuration kept the critical path)"
                        : "nothing (combining would cost more than the dispatches it could "
-                         "save, or under 1% of the tasks could join another; critical path "
-                         "not computed)");
+                         "save, or under 1% of the tasks could join another)");
     else if (best->cf->limited)
         snprintf(r->choice, sizeof r->choice, "%s, targets of about %.3g us%s", best->cf->name,
                  best->grain, batched);

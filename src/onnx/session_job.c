@@ -180,10 +180,13 @@ static jf_status make_plan(jf_onnx_session *s)
         jf_run_combine_report report;
         memset(&report, 0, sizeof report);
         st = jf_combine_for_run(s->job, &p, &s->plan, &report);
-        if (st == JF_OK)
+        if (st == JF_OK && report.cp_known)
             sx_note(s, "combined for running by %s (dispatch %.0f ns, critical path %.6g -> "
                     "%.6g us)", report.choice[0] ? report.choice : "no combining",
                     p.dispatch_ns, report.est_cp_before_us, report.est_cp_after_us);
+        else if (st == JF_OK)
+            sx_note(s, "combined for running by %s (dispatch %.0f ns)",
+                    report.choice[0] ? report.choice : "no combining", p.dispatch_ns);
     }
     if (st != JF_OK)
         return sx_fail(s, st, "combining the run job: %s", jf_job_errmsg(s->job));
