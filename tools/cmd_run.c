@@ -191,6 +191,22 @@ void cli_run_progress_clear(const cli_progress *ps)
         fputs("\r\033[K", stderr);
 }
 
+jf_run_params cli_run_begin(const run_args *a, struct sigaction *old, cli_progress *ps)
+{
+    cli_run_sigint_catch(old);
+    jf_run_params rp = jf_run_default_params();
+    rp.stop = &cli_run_stop;
+    rp.trace = a->trace_path != NULL;
+    cli_run_progress_attach(a, &rp, ps);
+    return rp;
+}
+
+void cli_run_end(const struct sigaction *old, const cli_progress *ps)
+{
+    cli_run_sigint_restore(old);
+    cli_run_progress_clear(ps);
+}
+
 /* ---- preparing the plan ---- */
 
 typedef struct {
@@ -329,17 +345,12 @@ static int report_failure(jf_status st, jf_executor *ex)
 static int execute(const run_args *a, prepared *pr, jf_executor *ex, double start)
 {
     struct sigaction old;
-    cli_run_sigint_catch(&old);
     cli_progress ps;
-    jf_run_params rp = jf_run_default_params();
-    rp.stop = &cli_run_stop;
-    rp.trace = a->trace_path != NULL;
-    cli_run_progress_attach(a, &rp, &ps);
+    jf_run_params rp = cli_run_begin(a, &old, &ps);
     jf_run_stats rs;
     memset(&rs, 0, sizeof rs);
     jf_status st = jf_run(ex, pr->plan, &rp, &rs);
-    cli_run_sigint_restore(&old);
-    cli_run_progress_clear(&ps);
+    cli_run_end(&old, &ps);
     totals t = {cli_now() - start, rs.tasks};
     int rc = st == JF_OK ? 0 : report_failure(st, ex);
     if (rc == 0 && a->trace_path && jf_trace_write_json(pr->plan, &rs, a->trace_path) != JF_OK)

@@ -380,12 +380,8 @@ static int run_all(model_run *r, run_totals *t)
     const run_args *a = r->a;
     int runs = a->onnx.repeat > 0 ? a->onnx.repeat + 1 : 1;
     struct sigaction old;
-    cli_run_sigint_catch(&old);
     cli_progress ps;
-    jf_run_params rp = jf_run_default_params();
-    rp.stop = &cli_run_stop;
-    rp.trace = a->trace_path != NULL;
-    cli_run_progress_attach(a, &rp, &ps);
+    jf_run_params rp = cli_run_begin(a, &old, &ps);
     ps.runs = runs;
     jf_status st = JF_OK;
     for (int i = 0; i < runs && st == JF_OK; i++) {
@@ -397,8 +393,7 @@ static int run_all(model_run *r, run_totals *t)
         if (st == JF_OK && (runs == 1 || i > 0))
             add_run(t, &t->last, (cli_now() - t0) * 1e3);
     }
-    cli_run_sigint_restore(&old);
-    cli_run_progress_clear(&ps);
+    cli_run_end(&old, &ps);
     return st == JF_OK ? -1 : run_failed(r, st);
 }
 

@@ -51,5 +51,9 @@ typedef struct {
  * --quiet); _clear erases it. */
 void cli_run_progress_attach(const run_args *a, jf_run_params *rp, cli_progress *ps);
 void cli_run_progress_clear(const cli_progress *ps);
+/* Around one run or a series: SIGINT caught into cli_run_stop, the
+ * progress line attached; the parameters to run with. _end undoes both. */
+jf_run_params cli_run_begin(const run_args *a, struct sigaction *old, cli_progress *ps);
+void cli_run_end(const struct sigaction *old, const cli_progress *ps);
 
 #endif
