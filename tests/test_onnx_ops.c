@@ -9,8 +9,7 @@
 #include <jansson.h>
 #include <unistd.h>
 
-#include "jf_test.h"
-#include "jobfuse/onnx.h"
+#include "onnx_test.h"
 #include "onnx/onnx_impl.h"
 
 #define OPS_DIR JF_SOURCE_DIR "/tests/data/onnx/ops/"
@@ -212,18 +211,8 @@ static void check_mutants(const char *file, jf_rng *rng, int rounds, const char 
     if (f)
         fclose(f);
     for (int r = 0; r < rounds && len > 0; r++) {
-        if (write_mutant(buf, len, rng, tmp))
-            continue;
-        jf_onnx_options opt = {NULL, 0, 100.0};
-        jf_onnx_model *m = NULL;
-        jf_job *job = NULL;
-        jf_status st = jf_onnx_load(tmp, &opt, &m);
-        if (st == JF_OK)
-            st = jf_onnx_job(m, &job);
-        if (st != JF_OK)
-            JF_CHECK(jf_onnx_errmsg(m)[0] != '\0');
-        jf_job_destroy(job);
-        jf_onnx_destroy(m);
+        if (write_mutant(buf, len, rng, tmp) == 0)
+            jf_test_onnx_import_any(tmp);
     }
 }
 
