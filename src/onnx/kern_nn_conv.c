@@ -558,11 +558,8 @@ static int conv_model_plan(const jf_onnx_model *m, const ox_node *n, conv_plan *
 {
     ox_view ins[16], outs[16];
     ox_kcall k;
-    char err[8];
     if (!m || ox_nn_model_call(m, n, ins, outs, &k))
         return -1;
-    k.err = err;
-    k.err_size = sizeof err;
     return conv_prepare(&k, p);
 }
 

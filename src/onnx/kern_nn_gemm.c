@@ -136,12 +136,9 @@ int64_t ox_nn_matmul_slices(const jf_onnx_model *m, const ox_node *n)
 {
     ox_view ins[16], outs[16];
     ox_kcall k;
-    char err[8];
     mm_shape s = {0};
     if (!m || ox_nn_model_call(m, n, ins, outs, &k) || n->n_in < 2)
         return 1;
-    k.err = err;
-    k.err_size = sizeof err;
     return mm_shape_of(&k, &ins[0], &ins[1], &s) ? 1 : JF__MAX(s.batch * s.m, 1);
 }
 

@@ -53,7 +53,8 @@ static inline int64_t ox_geom_k_size(const ox_geom *g)
 JF__HIDDEN int ox_nn_model_view(const jf_onnx_model *m, int32_t t, ox_view *v);
 /* A kcall over inferred shapes with no data, for `slices`/`scratch`. ins and
  * outs need room for n->n_in / n->n_out views (at most 16). -1 when a
- * shape is unknown. */
+ * shape is unknown. It has no message buffer: a prepare step that fails
+ * on it only says so by its status. */
 JF__HIDDEN int ox_nn_model_call(const jf_onnx_model *m, const ox_node *n, ox_view *ins,
                                 ox_view *outs, ox_kcall *k);
 

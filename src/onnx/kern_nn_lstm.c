@@ -426,12 +426,9 @@ size_t ox_nn_lstm_scratch(const jf_onnx_model *m, const ox_node *n, int64_t n_sl
 {
     ox_view ins[16], outs[16];
     ox_kcall k;
-    char err[8];
     lstm_args a = {0};
     if (!m || ox_nn_model_call(m, n, ins, outs, &k) || n->n_in < 3)
         return 0;
-    k.err = err;
-    k.err_size = sizeof err;
     if (lstm_dims(&k, &a, &ins[0], &ins[1]))
         return 0;
     return lstm_scratch_floats(&a) * sizeof(float);
